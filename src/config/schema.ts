@@ -1,0 +1,251 @@
+/**
+ * The deployment config: one zod schema holding the types, the defaults (the model card's) and the
+ * docs of every key. Defaults live here and nowhere else.
+ *
+ * Cross-field rules (GPUs vs tensor parallel size, shm vs memory, drain timing...) live in
+ * `rules.ts`; loading a YAML file lives in `load.ts`.
+ */
+import { z } from 'zod';
+
+/** Hardware profiles (their defaults live in profiles.ts). */
+export const PROFILE_NAMES = ['h100-tp8', 'h200-tp8', 'h200-dp2-tp4'] as const;
+/** GPU models the capacity plan knows (their figures live in src/plan/). */
+export const GPU_NAMES = ['h100-80gb', 'h200'] as const;
+
+export const MODEL_ID = 'nvidia/Qwen3-Nemotron-235B-A22B-GenRM-2603';
+
+/** The card's maximum context (128k tokens). */
+export const MAX_CONTEXT_TOKENS = 131072;
+
+/** Flags the tool sets itself, each with the config key to use instead. */
+export const MANAGED_FLAGS: Record<string, string> = {
+  '--model': 'model.id (or weights.*)',
+  '--served-model-name': 'model.id',
+  '--seed': 'vllm.seed',
+  '--port': 'vllm.port',
+  '--host': 'vllm.port (the server always binds 0.0.0.0)',
+  '--tensor-parallel-size': 'vllm.tensorParallelSize',
+  '--max-model-len': 'vllm.maxModelLen',
+  '--gpu-memory-utilization': 'vllm.gpuMemoryUtilization',
+  '--trust-remote-code': 'nothing (it is always set)',
+  '--revision': 'model.revision',
+  '--data-parallel-size': 'vllm.dataParallelSize',
+  '--api-key': 'apiKey.secretName (the key comes from a Secret)',
+};
+
+const dnsLabel = z
+  .string()
+  .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be a DNS label: lower-case letters, digits and "-", starting and ending with a letter or digit')
+  .max(63, 'must be at most 63 characters');
+
+/** Resource-name prefix: short enough that `<name>-weights-download` stays a valid name. */
+const namePrefix = dnsLabel.max(40, 'must be at most 40 characters (it prefixes longer resource names)');
+
+const secretName = z
+  .string()
+  .regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'must be a Secret name: lower-case letters, digits, "-" and "."')
+  .max(253);
+
+const secretKey = z
+  .string()
+  .regex(/^[-._a-zA-Z0-9]+$/, 'must be a Secret key: letters, digits, "-", "_" and "."');
+
+/**
+ * A container image pinned to a tag or a digest. `latest` and untagged images are rejected: a
+ * 235B model must not change engine under a running RLHF job.
+ */
+export const pinnedImage = z
+  .string()
+  .min(1, 'must not be empty')
+  .superRefine((image, ctx) => {
+    if (/\s/.test(image)) {
+      ctx.addIssue({ code: 'custom', message: `'${image}' contains whitespace (give an image reference such as vllm/vllm-openai:v0.12.0)` });
+      return;
+    }
+    if (image.includes('@sha256:')) {
+      if (!/@sha256:[a-f0-9]{64}$/.test(image)) {
+        ctx.addIssue({ code: 'custom', message: `'${image}' has a malformed digest (expected @sha256: and 64 hex digits)` });
+      }
+      return;
+    }
+    const lastSegment = image.split('/').pop() ?? image;
+    const colon = lastSegment.lastIndexOf(':');
+    if (colon < 0) {
+      ctx.addIssue({ code: 'custom', message: `'${image}' has no tag (pin a version tag such as :v0.12.0, or a digest @sha256:...)` });
+      return;
+    }
+    const tag = lastSegment.slice(colon + 1);
+    if (tag === 'latest' || tag === '') {
+      ctx.addIssue({ code: 'custom', message: `'${image}' is not pinned (replace :${tag} with a version tag such as :v0.12.0, or a digest @sha256:...)` });
+    }
+  });
+
+const quantityGiB = (what: string, min: number) =>
+  z.number().int(`${what} must be a whole number of GiB`).min(min, `${what} must be at least ${min} GiB`);
+
+const toleration = z.strictObject({
+  key: z.string().min(1),
+  operator: z.enum(['Exists', 'Equal']).default('Exists'),
+  value: z.string().optional(),
+  effect: z.enum(['NoSchedule', 'PreferNoSchedule', 'NoExecute']).optional(),
+});
+
+export const configSchema = z
+  .strictObject({
+    profile: z
+      .enum(PROFILE_NAMES)
+      .default('h100-tp8')
+      .describe('A hardware profile: a documented set of defaults (see the README), each overridable.'),
+    gpu: z.enum(GPU_NAMES).default('h100-80gb').describe('The GPU model of the nodes, for the capacity plan (genrm plan) and the preflight check.'),
+    namespace: dnsLabel.default('genrm').describe('Namespace of every object (created by the manifests).'),
+    name: namePrefix.default('genrm').describe('Resource-name prefix and the app.kubernetes.io/instance label.'),
+    replicas: z.number().int('must be a whole number').min(1, 'must be at least 1').default(1).describe('Number of server pods (each one 8-GPU engine).'),
+    model: z
+      .strictObject({
+        id: z.string().min(1, 'must not be empty').default(MODEL_ID).describe('Hugging Face model id; always the served model name.'),
+        revision: z
+          .string()
+          .regex(/^[A-Za-z0-9._\-/]+$/, 'must be a git revision: a 40-hex commit (recommended), a tag or a branch')
+          .default('main')
+          .describe('Hugging Face revision to download and serve; pin a 40-hex commit for reproducible rewards.'),
+      })
+      .prefault({})
+      .describe('The model to serve.'),
+    vllm: z
+      .strictObject({
+        image: pinnedImage.default('vllm/vllm-openai:v0.12.0').describe('vLLM OpenAI server image, pinned by tag or digest.'),
+        imagePullPolicy: z.enum(['IfNotPresent', 'Always', 'Never']).default('IfNotPresent').describe('Pull policy of the ~20 GB vLLM image.'),
+        tensorParallelSize: z.number().int().min(1).default(8).describe('--tensor-parallel-size; tensorParallelSize x dataParallelSize must equal gpus.perPod.'),
+        dataParallelSize: z.number().int().min(1).default(1).describe('--data-parallel-size: engines per pod (2 with tensor parallel 4 on H200 nodes).'),
+        maxModelLen: z
+          .number()
+          .int()
+          .min(1024, 'must be at least 1024 tokens')
+          .max(MAX_CONTEXT_TOKENS, `must be at most ${MAX_CONTEXT_TOKENS} (the model's 128k-token limit)`)
+          .default(40000)
+          .describe('--max-model-len in tokens.'),
+        gpuMemoryUtilization: z
+          .number()
+          .gt(0, 'must be greater than 0')
+          .max(1, 'must be at most 1')
+          .default(0.95)
+          .describe('--gpu-memory-utilization, a fraction in (0, 1].'),
+        seed: z.number().int().min(0).default(1).describe('--seed.'),
+        port: z.number().int().min(1, 'must be a port in 1..65535').max(65535, 'must be a port in 1..65535').default(5000).describe('--port and the Service port.'),
+        extraArgs: z
+          .array(z.string())
+          .default([])
+          .describe('Extra vLLM flags; flags the tool manages are rejected.'),
+        env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name'), z.string()).default({}).describe('Extra environment variables for the vLLM container (no secrets: use Secrets).'),
+        engineReadyTimeoutSeconds: z.number().int().min(60).default(3600).describe('VLLM_ENGINE_READY_TIMEOUT_S: how long the API server waits for the engine to load.'),
+      })
+      .prefault({})
+      .describe('The vLLM server.'),
+    gpus: z
+      .strictObject({
+        perPod: z.number().int().min(1).max(16).default(8).describe('nvidia.com/gpu requested by each server pod.'),
+        resourceName: z.string().default('nvidia.com/gpu').describe('Extended resource name of the GPUs.'),
+      })
+      .prefault({})
+      .describe('GPUs of each server pod.'),
+    scheduling: z
+      .strictObject({
+        gpuFamily: z.string().nullable().default('hopper').describe('Required node label nvidia.com/gpu.family (GPU feature discovery); null to not require it.'),
+        gpuProducts: z
+          .array(z.string().min(1))
+          .default([])
+          .describe('If not empty, required nvidia.com/gpu.product values, e.g. NVIDIA-H100-80GB-HBM3, NVIDIA-H200.'),
+        nodeSelector: z.record(z.string(), z.string()).default({}).describe('Extra required node labels.'),
+        tolerations: z
+          .array(toleration)
+          .default([{ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }])
+          .describe('Tolerations of the server pods (default: the nvidia.com/gpu taint).'),
+        priorityClassName: z.string().optional().describe('PriorityClass of the server pods.'),
+      })
+      .prefault({})
+      .describe('Which nodes the server pods run on.'),
+    resources: z
+      .strictObject({
+        cpu: z.number().positive().default(32).describe('CPU cores requested by the vLLM container.'),
+        memoryGiB: quantityGiB('memoryGiB', 64).default(320).describe('Memory for the vLLM process (GiB), excluding /dev/shm; the limit adds shm.sizeGiB.'),
+        ephemeralStorageGiB: quantityGiB('ephemeralStorageGiB', 10).default(50).describe('Ephemeral storage requested (GiB): logs and scratch.'),
+      })
+      .prefault({})
+      .describe('Resources of the vLLM container.'),
+    shm: z
+      .strictObject({
+        sizeGiB: quantityGiB('shm.sizeGiB', 1).default(32).describe('Size limit of the memory-backed /dev/shm (GiB); 15-20 GiB or more for tensor parallel 8.'),
+      })
+      .prefault({})
+      .describe('Shared memory for NCCL between the tensor-parallel workers.'),
+    weights: z
+      .strictObject({
+        source: z
+          .enum(['download', 'existingClaim', 'hostPath'])
+          .default('download')
+          .describe('download: a PVC filled once by a Job; existingClaim/hostPath: weights already staged.'),
+        storageGiB: quantityGiB('weights.storageGiB', 500).default(600).describe('Size of the weights PVC (GiB); the BF16 weights are ~470 GB.'),
+        storageClassName: z.string().optional().describe('StorageClass of the weights PVC (default: the cluster default).'),
+        accessMode: z.enum(['ReadWriteOnce', 'ReadWriteMany', 'ReadWriteOncePod']).default('ReadWriteOnce').describe('Access mode of the weights PVC.'),
+        existingClaim: z.string().optional().describe('With source existingClaim: the PVC holding the weights.'),
+        hostPath: z.string().optional().describe('With source hostPath: the node directory holding the weights.'),
+        path: z
+          .string()
+          .optional()
+          .describe('With a staged source: the model directory inside the volume (served as --model); unset means the volume holds a Hugging Face cache (hub/...).'),
+        hfTokenSecret: z
+          .strictObject({ name: secretName, key: secretKey.default('HF_TOKEN') })
+          .optional()
+          .describe('Secret holding a Hugging Face token for the download (never a literal).'),
+        readMiBps: z.number().positive().default(1000).describe('Read throughput of the weight storage (MiB/s), for the startup estimate.'),
+        downloadWorkers: z.number().int().min(1).max(64).default(8).describe('Parallel file downloads (bounded to avoid HF 429s).'),
+        downloadBackoffLimit: z.number().int().min(0).default(6).describe('Retries of the download Job (the download resumes).'),
+      })
+      .prefault({})
+      .describe('Where the weights come from.'),
+    probes: z
+      .strictObject({
+        startupTimeoutSeconds: z
+          .number()
+          .int()
+          .min(60)
+          .optional()
+          .describe('Budget for loading the model before the kubelet restarts the container; unset: derived from the startup estimate, at least 3600.'),
+        startupPeriodSeconds: z.number().int().min(1).default(10).describe('Period of the startup probe.'),
+        livenessPeriodSeconds: z.number().int().min(1).default(30).describe('Period of the liveness probe on /health (only after startup).'),
+        livenessFailureThreshold: z.number().int().min(1).default(5).describe('Failed /health checks before a restart.'),
+        readinessPeriodSeconds: z.number().int().min(1).default(10).describe('Period of the readiness probe.'),
+      })
+      .prefault({})
+      .describe('Probe timings.'),
+    drain: z
+      .strictObject({
+        preStopSeconds: z.number().int().min(0).default(20).describe('preStop sleep, so endpoints drop the pod before vLLM stops.'),
+        terminationGracePeriodSeconds: z.number().int().min(1).default(120).describe('Time from SIGTERM to SIGKILL; must exceed preStopSeconds + 30.'),
+      })
+      .prefault({})
+      .describe('Graceful shutdown.'),
+    strategy: z.enum(['Recreate', 'RollingUpdate']).default('Recreate').describe('Deployment strategy; RollingUpdate uses maxSurge 0 (no spare 8-GPU node needed).'),
+    gate: z
+      .strictObject({
+        image: pinnedImage
+          .default('node:20.19.5-bookworm-slim')
+          .describe('Image of the judge gate sidecar and the small helper containers (any Node.js 20 image; mirror it for air-gapped clusters).'),
+        port: z.number().int().min(1).max(65535).default(8081).describe('Port of the gate (/ready, /live, /metrics).'),
+        recheckSeconds: z.number().int().min(60, 'must be at least 60 (each check costs a judgment)').default(600).describe('Interval between judging checks once passing.'),
+        requestTimeoutSeconds: z.number().int().min(10).default(300).describe('Timeout of one judging request.'),
+        maxTokens: z.number().int().min(256).default(16384).describe('max_tokens of the judging request (the model thinks first).'),
+      })
+      .prefault({})
+      .describe('The 1+2 judging readiness gate beside vLLM.'),
+    apiKey: z
+      .strictObject({ secretName, key: secretKey.default('api-key') })
+      .optional()
+      .describe('Existing Secret holding the API key (env VLLM_API_KEY); never a literal.'),
+  })
+  .describe('genrm-deploy configuration');
+
+/** Input as written in a YAML file (everything optional). */
+export type ConfigInput = z.input<typeof configSchema>;
+/** A validated config with every default filled in. */
+export type Config = z.output<typeof configSchema>;

@@ -1,0 +1,228 @@
+/**
+ * Where the server pods find the model's weights, and how they get there.
+ *
+ * - `download` (default): a PersistentVolumeClaim holding a Hugging Face cache, filled once by a
+ *   download Job (pinned revision, resumable, bounded parallelism, HF token from a Secret). The
+ *   server pods wait for the Job's completion marker (init container) and serve offline.
+ *   With a ReadWriteOnce claim the Job's pod and a server pod on another node cannot mount the
+ *   volume at once: the server pod waits (Multi-Attach) until the Job's pod has finished, which
+ *   is the order wanted anyway. The Job runs on the same GPU nodes (without taking GPUs), so that
+ *   a zonal volume is created where the server can use it.
+ * - `existingClaim` / `hostPath`: weights already staged; mounted read-only.
+ */
+import { readFileSync } from 'node:fs';
+import { ApiObject, Size } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-28';
+import { Construct } from 'constructs';
+import { dropAddressLabel, labelsFor } from './labels.ts';
+import { restrictedSecurityContext } from './security.ts';
+import type { GpuScheduling } from './gpu-scheduling.ts';
+
+const DOWNLOAD_SCRIPT = readFileSync(new URL('./scripts/download-weights.py', import.meta.url), 'utf8');
+
+/** Where the weights volume is mounted in every container. */
+export const WEIGHTS_MOUNT_PATH = '/models';
+
+export interface ModelWeightsProps {
+  /** Resource-name prefix and instance label. */
+  readonly name: string;
+  readonly namespace: string;
+  /** Hugging Face model id. */
+  readonly modelId: string;
+  /** Hugging Face revision (a 40-hex commit is the reproducible choice). */
+  readonly revision: string;
+  /** Where the weights come from. @default 'download' */
+  readonly source?: 'download' | 'existingClaim' | 'hostPath';
+  /** Size of the claim for a download. @default 600 */
+  readonly storageGiB?: number;
+  /** StorageClass of the claim. @default - the cluster's default class */
+  readonly storageClassName?: string;
+  /** Access mode of the claim. @default 'ReadWriteOnce' */
+  readonly accessMode?: 'ReadWriteOnce' | 'ReadWriteMany' | 'ReadWriteOncePod';
+  /** The claim holding staged weights (source `existingClaim`). */
+  readonly existingClaim?: string;
+  /** The node directory holding staged weights (source `hostPath`). */
+  readonly hostPath?: string;
+  /** The model directory inside a staged volume; unset: the volume is a Hugging Face cache. */
+  readonly path?: string;
+  /** Secret and key holding a Hugging Face token for the download. @default - anonymous */
+  readonly hfTokenSecret?: { name: string; key: string };
+  /** Parallel file downloads. @default 8 */
+  readonly downloadWorkers?: number;
+  /** Retries of the download Job. @default 6 */
+  readonly downloadBackoffLimit?: number;
+  /** Image of the download Job (needs python3 and huggingface_hub: the vLLM image has both). */
+  readonly downloadImage: string;
+  /** Image of the wait-for-weights init container (needs /bin/sh). */
+  readonly waitImage: string;
+  /** Node placement shared with the server pods. */
+  readonly scheduling: GpuScheduling;
+}
+
+export class ModelWeights extends Construct {
+  /** The volume to mount at `WEIGHTS_MOUNT_PATH`. */
+  public readonly volume: kplus.Volume;
+  /** Whether containers may write to the volume (only a downloaded cache is writable). */
+  public readonly readOnly: boolean;
+  /** The value of vLLM's `--model`. */
+  public readonly modelArg: string;
+  /** Extra vLLM flags that select the weights (the pinned revision for a cache). */
+  public readonly modelFlags: string[];
+  /** Environment for processes reading the weights (HF cache location, offline mode). */
+  public readonly env: Record<string, string>;
+  /** The claim created here, if any. */
+  public readonly claim?: kplus.PersistentVolumeClaim;
+  /** The download Job, if any. */
+  public readonly job?: kplus.Job;
+  /** The marker file the download writes when complete, if downloading. */
+  public readonly completeMarker?: string;
+  private readonly waitImage: string;
+
+  constructor(scope: Construct, id: string, props: ModelWeightsProps) {
+    super(scope, id);
+    this.waitImage = props.waitImage;
+    const source = props.source ?? 'download';
+    const servesCache = source === 'download' || props.path === undefined;
+
+    if (source === 'download') {
+      this.claim = new kplus.PersistentVolumeClaim(this, 'claim', {
+        metadata: { name: `${props.name}-weights`, namespace: props.namespace, labels: labelsFor(props.name, 'weights') },
+        accessModes: [accessMode(props.accessMode ?? 'ReadWriteOnce')],
+        storage: Size.gibibytes(props.storageGiB ?? 600),
+        storageClassName: props.storageClassName,
+        volumeMode: kplus.PersistentVolumeMode.FILE_SYSTEM,
+      });
+      this.volume = kplus.Volume.fromPersistentVolumeClaim(this, 'volume', this.claim, { name: 'weights' });
+      this.readOnly = false;
+      this.env = { HF_HOME: `${WEIGHTS_MOUNT_PATH}/hf`, HF_HUB_OFFLINE: '1' };
+    } else if (source === 'existingClaim') {
+      const claim = kplus.PersistentVolumeClaim.fromClaimName(this, 'existing', props.existingClaim!);
+      this.volume = kplus.Volume.fromPersistentVolumeClaim(this, 'volume', claim, { name: 'weights', readOnly: true });
+      this.readOnly = true;
+      this.env = servesCache ? { HF_HOME: WEIGHTS_MOUNT_PATH, HF_HUB_OFFLINE: '1' } : { HF_HUB_OFFLINE: '1' };
+    } else {
+      this.volume = kplus.Volume.fromHostPath(this, 'volume', 'weights', {
+        path: props.hostPath!,
+        type: kplus.HostPathVolumeType.DIRECTORY,
+      });
+      this.readOnly = true;
+      this.env = servesCache ? { HF_HOME: WEIGHTS_MOUNT_PATH, HF_HUB_OFFLINE: '1' } : { HF_HUB_OFFLINE: '1' };
+    }
+
+    if (servesCache) {
+      this.modelArg = props.modelId;
+      this.modelFlags = ['--revision', props.revision, '--tokenizer-revision', props.revision];
+    } else {
+      this.modelArg = `${WEIGHTS_MOUNT_PATH}/${props.path}`;
+      this.modelFlags = [];
+    }
+
+    if (source === 'download') {
+      this.completeMarker = `${WEIGHTS_MOUNT_PATH}/.genrm/${markerName(props.modelId, props.revision)}.complete`;
+      this.job = this.downloadJob(props, this.completeMarker);
+    }
+  }
+
+  /** The init container that holds a server pod until the download is complete (download only). */
+  waitContainer(): kplus.ContainerProps | undefined {
+    if (!this.completeMarker || !this.job) return undefined;
+    const job = this.job.name;
+    return {
+      name: 'wait-for-weights',
+      image: this.waitImage,
+      imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
+      command: [
+        '/bin/sh',
+        '-c',
+        [
+          `until [ -f "$GENRM_COMPLETE_MARKER" ]; do`,
+          `  echo "waiting for the weights: Job ${job} has not finished (kubectl logs job/${job} -f)";`,
+          '  sleep 20;',
+          'done;',
+          'echo "weights complete: $(head -n 1 "$GENRM_COMPLETE_MARKER")"',
+        ].join(' '),
+      ],
+      envVariables: { GENRM_COMPLETE_MARKER: kplus.EnvValue.fromValue(this.completeMarker) },
+      volumeMounts: [{ path: WEIGHTS_MOUNT_PATH, volume: this.volume, readOnly: true }],
+      resources: {
+        cpu: { request: kplus.Cpu.millis(10), limit: kplus.Cpu.millis(100) },
+        memory: { request: Size.mebibytes(16), limit: Size.mebibytes(64) },
+      },
+      securityContext: restrictedSecurityContext({ nonRoot: true, readOnlyRoot: true }),
+    };
+  }
+
+  private downloadJob(props: ModelWeightsProps, marker: string): kplus.Job {
+    const script = new kplus.ConfigMap(this, 'script', {
+      metadata: { name: `${props.name}-weights-download`, namespace: props.namespace, labels: labelsFor(props.name, 'weights-download') },
+      data: { 'download-weights.py': DOWNLOAD_SCRIPT },
+    });
+    const env: Record<string, kplus.EnvValue> = {
+      GENRM_MODEL_ID: kplus.EnvValue.fromValue(props.modelId),
+      GENRM_MODEL_REVISION: kplus.EnvValue.fromValue(props.revision),
+      GENRM_COMPLETE_MARKER: kplus.EnvValue.fromValue(marker),
+      GENRM_DOWNLOAD_WORKERS: kplus.EnvValue.fromValue(String(props.downloadWorkers ?? 8)),
+      HF_HOME: kplus.EnvValue.fromValue(`${WEIGHTS_MOUNT_PATH}/hf`),
+      HF_HUB_DISABLE_TELEMETRY: kplus.EnvValue.fromValue('1'),
+      HF_HUB_DOWNLOAD_TIMEOUT: kplus.EnvValue.fromValue('60'),
+      PYTHONUNBUFFERED: kplus.EnvValue.fromValue('1'),
+    };
+    if (props.hfTokenSecret) {
+      const secret = kplus.Secret.fromSecretName(this, 'hf-token', props.hfTokenSecret.name);
+      env.HF_TOKEN = kplus.EnvValue.fromSecretValue({ secret, key: props.hfTokenSecret.key });
+    }
+    const job = new kplus.Job(this, 'download', {
+      metadata: { name: `${props.name}-weights-download`, namespace: props.namespace, labels: labelsFor(props.name, 'weights-download') },
+      podMetadata: { labels: labelsFor(props.name, 'weights-download') },
+      select: false,
+      backoffLimit: props.downloadBackoffLimit ?? 6,
+      restartPolicy: kplus.RestartPolicy.NEVER,
+      automountServiceAccountToken: false,
+      securityContext: { ensureNonRoot: false },
+      volumes: [this.volume],
+      containers: [
+        {
+          name: 'download',
+          image: props.downloadImage,
+          imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
+          command: ['python3', '/opt/genrm/download-weights.py'],
+          envVariables: env,
+          volumeMounts: [
+            { path: WEIGHTS_MOUNT_PATH, volume: this.volume },
+            {
+              path: '/opt/genrm',
+              volume: kplus.Volume.fromConfigMap(this, 'script-volume', script, { name: 'script' }),
+              readOnly: true,
+            },
+          ],
+          resources: {
+            cpu: { request: kplus.Cpu.units(2), limit: kplus.Cpu.units(8) },
+            memory: { request: Size.gibibytes(4), limit: Size.gibibytes(16) },
+            ephemeralStorage: { request: Size.gibibytes(10), limit: Size.gibibytes(50) },
+          },
+          // The vLLM image runs as root and the cache directories it writes are read by root.
+          securityContext: restrictedSecurityContext({ nonRoot: false, readOnlyRoot: false }),
+        },
+      ],
+    });
+    props.scheduling.applyTo(job, { tolerateGpuTaint: true });
+    dropAddressLabel(ApiObject.of(job));
+    return job;
+  }
+}
+
+/** A file name for the completion marker of one model revision. */
+export function markerName(modelId: string, revision: string): string {
+  return `${modelId}@${revision}`.replace(/[^A-Za-z0-9._-]/g, '_');
+}
+
+function accessMode(mode: 'ReadWriteOnce' | 'ReadWriteMany' | 'ReadWriteOncePod'): kplus.PersistentVolumeAccessMode {
+  switch (mode) {
+    case 'ReadWriteMany':
+      return kplus.PersistentVolumeAccessMode.READ_WRITE_MANY;
+    case 'ReadWriteOncePod':
+      return kplus.PersistentVolumeAccessMode.READ_WRITE_ONCE_POD;
+    default:
+      return kplus.PersistentVolumeAccessMode.READ_WRITE_ONCE;
+  }
+}

@@ -1,0 +1,57 @@
+/**
+ * Synthesis: from a validated config to Kubernetes objects and to `dist/*.k8s.yaml`, written
+ * atomically (into a temp dir beside the output, then moved into place).
+ */
+import { mkdir, mkdtemp, readdir, rename, rm } from 'node:fs/promises';
+import { dirname, join, resolve, basename } from 'node:path';
+import { App, YamlOutputType } from 'cdk8s';
+import { GenrmChart } from '../charts/genrm-chart.ts';
+import type { Config } from './config/schema.ts';
+
+/** A synthesized Kubernetes object, as plain JSON. */
+export interface KubeObject {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  [key: string]: unknown;
+}
+
+/** The chart id: the output file is `<CHART_ID>.k8s.yaml`. */
+export const CHART_ID = 'genrm';
+
+/** Builds the cdk8s app for a config. `outdir` is where `app.synth()` writes. */
+export function buildApp(config: Config, outdir?: string): App {
+  const app = new App({ outdir, outputFileExtension: '.k8s.yaml', yamlOutputType: YamlOutputType.FILE_PER_CHART });
+  new GenrmChart(app, CHART_ID, { config });
+  return app;
+}
+
+/** Every synthesized object, in apply order (the Namespace first). */
+export async function synthesizeObjects(config: Config): Promise<KubeObject[]> {
+  const app = buildApp(config);
+  const objects = app.charts.flatMap((chart) => chart.toJson()) as KubeObject[];
+  return [...objects].sort((a, b) => Number(b.kind === 'Namespace') - Number(a.kind === 'Namespace'));
+}
+
+/**
+ * Synthesizes `config` into `outDir`, replacing its `*.k8s.yaml` files only when everything was
+ * written: files are synthesized into a temp dir next to `outDir`, then moved into place.
+ * Returns the paths written.
+ */
+export async function synthToDir(config: Config, outDir: string): Promise<string[]> {
+  const target = resolve(outDir);
+  await mkdir(dirname(target), { recursive: true });
+  const tmp = await mkdtemp(join(dirname(target), `.tmp-${basename(target)}-`));
+  try {
+    buildApp(config, tmp).synth();
+    await mkdir(target, { recursive: true });
+    const written = (await readdir(tmp)).filter((f) => f.endsWith('.k8s.yaml')).sort();
+    for (const old of await readdir(target)) {
+      if (old.endsWith('.k8s.yaml') && !written.includes(old)) await rm(join(target, old));
+    }
+    for (const f of written) await rename(join(tmp, f), join(target, f));
+    return written.map((f) => join(target, f));
+  } finally {
+    await rm(tmp, { recursive: true, force: true });
+  }
+}
