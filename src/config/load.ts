@@ -78,6 +78,7 @@ function describeIssue(issue: z.core.$ZodIssue): string {
   switch (issue.code) {
     case 'invalid_type': {
       const got = (issue as { input?: unknown }).input;
+      if (issue.expected === 'int' && typeof got === 'number') return `must be a whole number, got ${got}`;
       const gotKind = got === undefined ? 'nothing' : got === null ? 'null' : Array.isArray(got) ? 'a list' : typeof got;
       return `expected ${issue.expected}, got ${gotKind} (write a ${issue.expected} value)`;
     }

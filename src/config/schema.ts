@@ -194,7 +194,10 @@ export const configSchema = z
           .optional()
           .describe('With a staged source: the model directory inside the volume (served as --model); unset means the volume holds a Hugging Face cache (hub/...).'),
         hfTokenSecret: z
-          .strictObject({ name: secretName, key: secretKey.default('HF_TOKEN') })
+          .strictObject({
+            name: secretName.describe('Name of the Secret (in the namespace) holding the Hugging Face token.'),
+            key: secretKey.default('HF_TOKEN').describe('Key of the token in that Secret.'),
+          })
           .optional()
           .describe('Secret holding a Hugging Face token for the download (never a literal).'),
         readMiBps: z.number().positive().default(1000).describe('Read throughput of the weight storage (MiB/s), for the startup estimate.'),
@@ -239,7 +242,10 @@ export const configSchema = z
       .prefault({})
       .describe('The 1+2 judging readiness gate beside vLLM.'),
     apiKey: z
-      .strictObject({ secretName, key: secretKey.default('api-key') })
+      .strictObject({
+        secretName: secretName.describe('Name of the Secret (in the namespace) holding the API key.'),
+        key: secretKey.default('api-key').describe('Key of the API key in that Secret.'),
+      })
       .optional()
       .describe('Existing Secret holding the API key (env VLLM_API_KEY); never a literal.'),
   })

@@ -1,0 +1,185 @@
+import { chmod, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { runGenrm } from './helpers/cli.ts';
+
+async function scratch(): Promise<string> {
+  return mkdtemp(join(tmpdir(), 'genrm-synth-'));
+}
+
+/** Runs `genrm synth` on a config text; returns the result and what the output dir holds. */
+async function synthWith(configText: string) {
+  const dir = await scratch();
+  const cfg = join(dir, 'config.yaml');
+  await writeFile(cfg, configText);
+  const out = join(dir, 'out');
+  const r = await runGenrm(['synth', '--config', cfg, '--out', out]);
+  const written = await readdir(out).catch(() => [] as string[]);
+  const siblings = (await readdir(dir)).filter((f) => f !== 'config.yaml');
+  return { ...r, written, siblings };
+}
+
+/** Each bad config, the key path its message must name, and a word of the reason. */
+const INVALID: [string, string, string, RegExp][] = [
+  ['replicas zero', 'replicas: 0', 'replicas', /at least 1/],
+  ['replicas not a number', 'replicas: two', 'replicas', /expected number/],
+  ['replicas fractional', 'replicas: 1.5', 'replicas', /whole number/],
+  ['unknown top-level key', 'replica: 2', 'replica', /unknown key/],
+  ['unknown nested key', 'vllm:\n  tensorParalelSize: 8', 'vllm.tensorParalelSize', /unknown key/],
+  ['empty model id', 'model:\n  id: ""', 'model.id', /empty/],
+  ['image latest', 'vllm:\n  image: vllm/vllm-openai:latest', 'vllm.image', /not pinned/],
+  ['image untagged', 'vllm:\n  image: vllm/vllm-openai', 'vllm.image', /no tag/],
+  ['image bad digest', 'vllm:\n  image: vllm/vllm-openai@sha256:abc', 'vllm.image', /malformed digest/],
+  ['max model len over 128k', 'vllm:\n  maxModelLen: 200000', 'vllm.maxModelLen', /131072/],
+  ['gpu memory utilization over 1', 'vllm:\n  gpuMemoryUtilization: 1.2', 'vllm.gpuMemoryUtilization', /at most 1/],
+  ['gpu memory utilization zero', 'vllm:\n  gpuMemoryUtilization: 0', 'vllm.gpuMemoryUtilization', /greater than 0/],
+  ['port out of range', 'vllm:\n  port: 70000', 'vllm.port', /1\.\.65535/],
+  ['managed flag --seed', 'vllm:\n  extraArgs: ["--seed=7"]', 'vllm.extraArgs[0]', /vllm\.seed/],
+  ['managed flag --port', 'vllm:\n  extraArgs: ["--enforce-eager", "--port", "8000"]', 'vllm.extraArgs[1]', /vllm\.port/],
+  ['managed flag --max-model-len', 'vllm:\n  extraArgs: ["--max-model-len=8192"]', 'vllm.extraArgs[0]', /vllm\.maxModelLen/],
+  ['tensor parallel vs GPUs', 'vllm:\n  tensorParallelSize: 4', 'vllm.tensorParallelSize', /gpus\.perPod is 8/],
+  ['namespace not a DNS label', 'namespace: RLHF_Team', 'namespace', /DNS label/],
+  ['extraArgs not a list', 'vllm:\n  extraArgs: --enforce-eager', 'vllm.extraArgs', /expected array/],
+  ['existing claim missing', 'weights:\n  source: existingClaim', 'weights.existingClaim', /required/],
+  ['host path relative', 'weights:\n  source: hostPath\n  hostPath: models', 'weights.hostPath', /absolute/],
+  ['weights too small', 'weights:\n  storageGiB: 100', 'weights.storageGiB', /at least 500/],
+  ['grace period too short', 'drain:\n  terminationGracePeriodSeconds: 10', 'drain.terminationGracePeriodSeconds', /at least 50/],
+  ['shm larger than memory', 'shm:\n  sizeGiB: 400', 'shm.sizeGiB', /memoryGiB/],
+  ['startup budget too short', 'probes:\n  startupTimeoutSeconds: 10', 'probes.startupTimeoutSeconds', /60/],
+  ['replicas on RWO storage', 'replicas: 2', 'weights.accessMode', /ReadWriteMany/],
+  ['unknown strategy', 'strategy: BlueGreen', 'strategy', /Recreate/],
+  ['unknown profile', 'profile: a100', 'profile', /h100-tp8/],
+  ['api key without secret name', 'apiKey:\n  key: token', 'apiKey.secretName', /expected string/],
+];
+
+describe('genrm synth rejects bad configs: exit 2, the key path, no stack trace, nothing written', () => {
+  it.each(INVALID)('%s', async (_name, text, path, reason) => {
+    const r = await synthWith(text);
+    expect(r.exitCode).toBe(2);
+    const line = r.stderr.split('\n').find((l) => l.includes(`${path}:`));
+    expect(line, r.stderr).toBeDefined();
+    expect(line).toMatch(reason);
+    expect(r.stderr).not.toMatch(/\n\s+at .+\(.+:\d+:\d+\)/); // no stack frames
+    expect(r.written).toEqual([]);
+    expect(r.siblings).toEqual([]); // no temp dir left behind either
+    expect(r.stdout).toBe('');
+  });
+
+  it('has at least 20 cases', () => {
+    expect(INVALID.length).toBeGreaterThanOrEqual(20);
+  });
+
+  it('reports every problem of a file at once', async () => {
+    const r = await synthWith('replicas: 0\nvllm:\n  port: 0\n  seeed: 3\n');
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toMatch(/replicas:/);
+    expect(r.stderr).toMatch(/vllm\.port:/);
+    expect(r.stderr).toMatch(/vllm\.seeed:/);
+  });
+});
+
+describe('genrm synth: unreadable and malformed files', () => {
+  it('a missing file', async () => {
+    const r = await runGenrm(['synth', '--config', '/nonexistent/genrm.yaml', '--out', join(await scratch(), 'out')]);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toMatch(/\/nonexistent\/genrm\.yaml does not exist/);
+  });
+
+  it('an unreadable file', async () => {
+    const dir = await scratch();
+    const cfg = join(dir, 'c.yaml');
+    await writeFile(cfg, 'replicas: 1\n');
+    await chmod(cfg, 0o000);
+    const r = await runGenrm(['synth', '--config', cfg, '--out', join(dir, 'out')], { uid: process.getuid?.() === 0 ? 65534 : undefined });
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toMatch(/not readable|permission/);
+  });
+
+  it('a directory instead of a file', async () => {
+    const dir = await scratch();
+    const r = await runGenrm(['synth', '--config', dir, '--out', join(dir, 'out')]);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toMatch(/is a directory/);
+  });
+
+  it('a YAML syntax error, with its line', async () => {
+    const r = await synthWith('replicas: 1\nvllm:\n  port: [5000\nname: x\n');
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toMatch(/not valid YAML/);
+    expect(r.stderr).toMatch(/line [34]/);
+    expect(r.written).toEqual([]);
+  });
+
+  it('a document that is not a mapping', async () => {
+    const r = await synthWith('- replicas: 1\n');
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toMatch(/holds a list, not a mapping/);
+  });
+
+  it('a scalar document', async () => {
+    const r = await synthWith('hello\n');
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toMatch(/holds a string, not a mapping/);
+  });
+
+  it('an empty file means the defaults', async () => {
+    const r = await synthWith('# nothing set\n');
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.written).toEqual(['genrm.k8s.yaml']);
+  });
+
+  it('a bad option is a usage error', async () => {
+    const r = await runGenrm(['synth', '--confg', 'x.yaml']);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toMatch(/--confg/);
+  });
+});
+
+describe('genrm synth writes manifests', () => {
+  it('writes the config into the output dir and keeps a previous output when a later config fails', async () => {
+    const dir = await scratch();
+    const out = join(dir, 'out');
+    const good = join(dir, 'good.yaml');
+    await writeFile(good, 'name: judge\nnamespace: rlhf\n');
+    const ok = await runGenrm(['synth', '--config', good, '--out', out]);
+    expect(ok.exitCode, ok.stderr).toBe(0);
+    const before = await readFile(join(out, 'genrm.k8s.yaml'), 'utf8');
+    const docs = before.split(/^---$/m).map((d) => parse(d));
+    expect(docs.find((d) => d.kind === 'Deployment').metadata.name).toBe('judge-server');
+
+    const bad = join(dir, 'bad.yaml');
+    await writeFile(bad, 'name: judge\nreplicas: -1\n');
+    const failed = await runGenrm(['synth', '--config', bad, '--out', out]);
+    expect(failed.exitCode).toBe(2);
+    expect(await readFile(join(out, 'genrm.k8s.yaml'), 'utf8')).toBe(before);
+  });
+});
+
+describe('genrm itself', () => {
+  it('--help lists the commands', async () => {
+    const r = await runGenrm(['--help']);
+    expect(r.exitCode).toBe(0);
+    for (const c of ['synth', 'smoke', 'gate', 'plan', 'apply', 'status']) expect(r.stdout).toMatch(new RegExp(`^  ${c}\\s`, 'm'));
+  });
+
+  it('--version prints the package version', async () => {
+    const pkg = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8'));
+    const r = await runGenrm(['--version']);
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout.trim()).toBe(pkg.version);
+  });
+
+  it('an unknown command exits 2', async () => {
+    const r = await runGenrm(['deploy']);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toMatch(/unknown command 'deploy'/);
+  });
+
+  it('synth --help', async () => {
+    const r = await runGenrm(['synth', '--help']);
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toMatch(/--config FILE/);
+  });
+});
