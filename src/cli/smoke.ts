@@ -1,0 +1,170 @@
+/**
+ * `genrm smoke`: run the 1+2 judging check once against a live endpoint (for CI).
+ *
+ * Exit 0 when the model judges both orders correctly, 1 when the check fails (the reason on
+ * stderr), 2 for bad usage. `--timeout` bounds the whole command, a hung server included. The API
+ * key comes from GENRM_API_KEY and is never printed.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { runJudgeCheck, type JudgeCheckResult, formatVerdict } from '../genrm/check.ts';
+import { checkResultToJunit } from '../genrm/junit.ts';
+import { DEFAULT_MAX_TOKENS, DEFAULT_MODEL } from '../genrm/request.ts';
+import { redact, seconds } from '../genrm/text.ts';
+import { normalizeBaseUrl } from '../genrm/urls.ts';
+import { numberOption, parseCommandArgs } from './args.ts';
+import { OperationError, UserError } from './errors.ts';
+
+export const DEFAULT_SMOKE_TIMEOUT_SECONDS = 900;
+
+const OPTIONS = {
+  'base-url': { type: 'string' },
+  model: { type: 'string' },
+  timeout: { type: 'string' },
+  'max-tokens': { type: 'string' },
+  junit: { type: 'string' },
+  json: { type: 'boolean' },
+} as const;
+
+const HELP = `Usage: genrm smoke --base-url URL [options]
+
+Runs the model card's 1+2 judging check once: GET {base-url}/models must list the model, then
+the model must prefer "1+2=3" over "1+2=4" in both orders (card and mirrored).
+
+Options:
+  --base-url URL       OpenAI base URL including /v1, e.g. http://127.0.0.1:5000/v1 (required)
+  --model NAME         served model name (default ${DEFAULT_MODEL})
+  --timeout SECONDS    bound on the whole command, a hung server included (default ${DEFAULT_SMOKE_TIMEOUT_SECONDS})
+  --max-tokens N       generation budget per judgment (default ${DEFAULT_MAX_TOKENS})
+  --junit FILE         also write the result as JUnit XML to FILE
+  --json               print the result as JSON on stdout (keys: passed, kind, reason, model,
+                       baseUrl, durationMs, startedAt, checks)
+  -h, --help           show this help
+
+Environment:
+  GENRM_API_KEY        bearer key for the server's /v1 endpoints (never printed)
+
+Exit codes: 0 the model judges correctly, 1 the check failed (reason on stderr), 2 usage error.
+`;
+
+export async function run(argv: string[]): Promise<number> {
+  const { values, help } = parseCommandArgs('smoke', argv, OPTIONS);
+  if (help) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  const rawBase = values['base-url'];
+  if (rawBase === undefined || rawBase.trim() === '') {
+    throw new UserError('smoke: --base-url is required, e.g. --base-url http://127.0.0.1:5000/v1 (run `genrm smoke --help`)');
+  }
+  const base = normalizeBaseUrl(rawBase);
+  if (!base.ok) throw new UserError(`smoke: --base-url: ${base.reason}`);
+  const timeoutSeconds = numberOption('smoke', 'timeout', values.timeout, DEFAULT_SMOKE_TIMEOUT_SECONDS);
+  const maxTokens = numberOption('smoke', 'max-tokens', values['max-tokens'], DEFAULT_MAX_TOKENS, { integer: true });
+  if (values.model !== undefined && values.model.trim() === '') throw new UserError('smoke: --model must not be empty');
+  const model = values.model?.trim() || DEFAULT_MODEL;
+  const apiKey = process.env.GENRM_API_KEY || undefined;
+
+  const result = await runSmokeCheck({ baseUrl: base.value, model, apiKey, maxTokens, timeoutSeconds });
+
+  if (values.junit) {
+    try {
+      await writeFileAtomically(values.junit, checkResultToJunit(result));
+    } catch (err) {
+      throw new OperationError(`smoke: cannot write the JUnit report to ${values.junit}: ${(err as Error).message}`);
+    }
+  }
+  process.stdout.write(values.json ? `${JSON.stringify(toJson(result), null, 2)}\n` : summary(result));
+  if (!result.passed) throw new OperationError(`smoke check failed [${result.kind}]: ${result.reason}`);
+  return 0;
+}
+
+interface SmokeOptions {
+  baseUrl: string;
+  model: string;
+  apiKey: string | undefined;
+  maxTokens: number;
+  timeoutSeconds: number;
+}
+
+/** The check under one deadline for everything; a deadline hit is a `timeout` failure. */
+async function runSmokeCheck(o: SmokeOptions): Promise<JudgeCheckResult> {
+  const timeoutMs = o.timeoutSeconds * 1000;
+  const deadline = AbortSignal.timeout(timeoutMs);
+  const started = performance.now();
+  const startedAt = new Date().toISOString();
+  const timedOut = (): JudgeCheckResult => ({
+    passed: false,
+    kind: 'timeout',
+    reason: `the check did not finish within ${seconds(timeoutMs)} (--timeout)`,
+    model: o.model,
+    baseUrl: o.baseUrl,
+    startedAt,
+    durationMs: performance.now() - started,
+    checks: [],
+  });
+  // The check honours the signal; the race is a backstop so that nothing can outlive the deadline.
+  const backstop = new Promise<JudgeCheckResult>((resolveBackstop) => {
+    deadline.addEventListener('abort', () => setTimeout(() => resolveBackstop(timedOut()), 250), { once: true });
+  });
+  const result = await Promise.race([
+    runJudgeCheck({ baseUrl: o.baseUrl, model: o.model, apiKey: o.apiKey, maxTokens: o.maxTokens, requestTimeoutMs: timeoutMs, signal: deadline }),
+    backstop,
+  ]);
+  if (deadline.aborted && result.kind === 'timeout') {
+    result.reason = `the check did not finish within ${seconds(timeoutMs)} (--timeout): ${result.reason}`;
+  }
+  result.reason = redact(result.reason, o.apiKey);
+  return result;
+}
+
+/** The --json document: stable keys, durations in whole milliseconds. */
+function toJson(r: JudgeCheckResult): Record<string, unknown> {
+  return {
+    passed: r.passed,
+    kind: r.kind,
+    reason: r.reason,
+    model: r.model,
+    baseUrl: r.baseUrl,
+    durationMs: Math.round(r.durationMs),
+    startedAt: r.startedAt,
+    checks: r.checks.map((c) => ({
+      order: c.order,
+      better: c.better,
+      response1: c.response1,
+      response2: c.response2,
+      passed: c.passed,
+      kind: c.kind,
+      reason: c.reason,
+      durationMs: Math.round(c.durationMs),
+      verdict: c.verdict,
+      finishReason: c.finishReason,
+    })),
+  };
+}
+
+function summary(r: JudgeCheckResult): string {
+  const head = r.passed
+    ? `PASS ${r.model} at ${r.baseUrl}: ${r.reason} (${seconds(r.durationMs)})`
+    : `FAIL ${r.model} at ${r.baseUrl}: ${r.kind} (${seconds(r.durationMs)})`;
+  const lines = r.checks.map((c) => {
+    const verdict = c.verdict ? formatVerdict(c.verdict) : 'no verdict';
+    return `  ${`${c.order} order`.padEnd(15)} ${verdict.padEnd(34)} ${c.passed ? 'ok' : `FAIL ${c.kind}`} (${seconds(c.durationMs)})`;
+  });
+  return `${[head, ...lines].join('\n')}\n`;
+}
+
+/** Writes via a temporary file in the same directory, then renames: readers never see half a file. */
+async function writeFileAtomically(file: string, content: string): Promise<void> {
+  const target = resolve(file);
+  await mkdir(dirname(target), { recursive: true });
+  const temp = `${target}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  try {
+    await writeFile(temp, content, 'utf8');
+    await rename(temp, target);
+  } catch (err) {
+    await rm(temp, { force: true });
+    throw err;
+  }
+}

@@ -1,0 +1,154 @@
+/**
+ * The gate's settings: command-line flags first, then environment variables (how the pod sets
+ * them), then defaults. One validation step that reports every bad value at once.
+ */
+import { DEFAULT_MAX_TOKENS, DEFAULT_MODEL } from '../genrm/request.ts';
+import { normalizeBaseUrl } from '../genrm/urls.ts';
+
+export const DEFAULT_GATE_PORT = 8081;
+export const DEFAULT_GATE_HOST = '0.0.0.0';
+export const DEFAULT_RECHECK_SECONDS = 600;
+export const MIN_RECHECK_SECONDS = 60;
+export const DEFAULT_GATE_REQUEST_TIMEOUT_SECONDS = 300;
+
+/** Environment variables the gate reads (flags win over them). */
+export const GATE_ENV = {
+  baseUrl: 'GENRM_GATE_BASE_URL',
+  model: 'GENRM_GATE_MODEL',
+  port: 'GENRM_GATE_PORT',
+  host: 'GENRM_GATE_HOST',
+  recheckSeconds: 'GENRM_GATE_RECHECK_SECONDS',
+  requestTimeoutSeconds: 'GENRM_GATE_REQUEST_TIMEOUT_SECONDS',
+  maxTokens: 'GENRM_GATE_MAX_TOKENS',
+  apiKey: 'GENRM_API_KEY',
+  /** For tests only: allows --recheck-seconds below 60 (and fractional). Never set it in a pod. */
+  allowFastRecheck: 'GENRM_GATE_ALLOW_FAST_RECHECK',
+} as const;
+
+/** The flags, in node:util parseArgs form (shared by the standalone entry and `genrm gate`). */
+export const GATE_OPTIONS = {
+  'base-url': { type: 'string' },
+  model: { type: 'string' },
+  port: { type: 'string' },
+  host: { type: 'string' },
+  'recheck-seconds': { type: 'string' },
+  timeout: { type: 'string' },
+  'max-tokens': { type: 'string' },
+} as const;
+
+export type GateFlags = Partial<Record<keyof typeof GATE_OPTIONS, string | boolean | undefined>>;
+
+export interface GateSettings {
+  /** OpenAI base URL including /v1. */
+  baseUrl: string;
+  model: string;
+  /** Bearer key for /v1; from GENRM_API_KEY only, never a flag (flags show in `ps`). */
+  apiKey: string | undefined;
+  host: string;
+  /** 0 picks a free port (tests). */
+  port: number;
+  recheckSeconds: number;
+  /** Timeout of each judging request (and of each /models poll). */
+  requestTimeoutSeconds: number;
+  maxTokens: number;
+}
+
+/** Bad settings; `problems` holds one line per bad value. */
+export class GateConfigError extends Error {
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super(`invalid gate settings (${problems.length} problem${problems.length === 1 ? '' : 's'})`);
+    this.name = 'GateConfigError';
+    this.problems = problems;
+  }
+}
+
+/** Resolves flags + environment into settings, or throws GateConfigError listing every problem. */
+export function resolveGateSettings(flags: GateFlags, env: NodeJS.ProcessEnv): GateSettings {
+  const problems: string[] = [];
+  const pick = (flag: keyof typeof GATE_OPTIONS, envName: string): { raw: string | undefined; source: string } => {
+    const f = flags[flag];
+    if (typeof f === 'string') return { raw: f, source: `--${flag}` };
+    const e = env[envName];
+    if (e !== undefined && e !== '') return { raw: e, source: envName };
+    return { raw: undefined, source: `--${flag}` };
+  };
+
+  const base = pick('base-url', GATE_ENV.baseUrl);
+  let baseUrl = '';
+  if (base.raw === undefined) problems.push(`--base-url (or ${GATE_ENV.baseUrl}) is required, e.g. http://127.0.0.1:5000/v1`);
+  else {
+    const n = normalizeBaseUrl(base.raw);
+    if (n.ok) baseUrl = n.value;
+    else problems.push(`${base.source}: ${n.reason}`);
+  }
+
+  const modelRaw = pick('model', GATE_ENV.model).raw;
+  const model = modelRaw?.trim() || DEFAULT_MODEL;
+  const host = pick('host', GATE_ENV.host).raw?.trim() || DEFAULT_GATE_HOST;
+
+  const num = (flag: keyof typeof GATE_OPTIONS, envName: string, fallback: number, check: (n: number) => string | null): number => {
+    const { raw, source } = pick(flag, envName);
+    if (raw === undefined) return fallback;
+    const n = raw.trim() === '' ? Number.NaN : Number(raw);
+    const problem = Number.isFinite(n) ? check(n) : 'must be a number';
+    if (problem) {
+      problems.push(`${source}: ${problem}, got '${raw}'`);
+      return fallback;
+    }
+    return n;
+  };
+
+  const port = num('port', GATE_ENV.port, DEFAULT_GATE_PORT, (n) =>
+    Number.isInteger(n) && n >= 0 && n <= 65535 ? null : 'must be an integer port 0..65535',
+  );
+  const fast = env[GATE_ENV.allowFastRecheck] === '1';
+  const recheckSeconds = num('recheck-seconds', GATE_ENV.recheckSeconds, DEFAULT_RECHECK_SECONDS, (n) => {
+    if (fast) return n > 0 ? null : 'must be greater than 0';
+    return Number.isInteger(n) && n >= MIN_RECHECK_SECONDS
+      ? null
+      : `must be an integer of at least ${MIN_RECHECK_SECONDS} (every check sends two thinking generations to the model)`;
+  });
+  const requestTimeoutSeconds = num('timeout', GATE_ENV.requestTimeoutSeconds, DEFAULT_GATE_REQUEST_TIMEOUT_SECONDS, (n) =>
+    n > 0 ? null : 'must be a number of seconds greater than 0',
+  );
+  const maxTokens = num('max-tokens', GATE_ENV.maxTokens, DEFAULT_MAX_TOKENS, (n) =>
+    Number.isInteger(n) && n > 0 ? null : 'must be an integer greater than 0',
+  );
+
+  if (problems.length) throw new GateConfigError(problems);
+  const apiKey = env[GATE_ENV.apiKey] ? env[GATE_ENV.apiKey] : undefined;
+  return { baseUrl, model, apiKey, host, port, recheckSeconds, requestTimeoutSeconds, maxTokens };
+}
+
+/** The help text; `program` is how the user ran it (`genrm gate` or `node gate.mjs`). */
+export function gateHelp(program: string): string {
+  return `Usage: ${program} --base-url URL [options]
+
+The readiness gate for a vLLM pod serving ${DEFAULT_MODEL}.
+It waits until the model is listed by {base-url}/models, then judges the model card's 1+2 example
+in both orders, again every --recheck-seconds (sooner, with backoff, after a failure). Probes never
+trigger a judgment.
+
+Endpoints:
+  GET /ready    200 while the latest check passed, is fresh, and the server's /health answers;
+                else 503 {"ready":false,"reason":"...","kind":"..."}
+  GET /live     200 while the gate runs
+  GET /metrics  Prometheus text format (genrm_gate_*)
+
+Options (flags win over the environment variable in brackets):
+  --base-url URL           OpenAI base URL including /v1, e.g. http://127.0.0.1:5000/v1 [${GATE_ENV.baseUrl}]
+  --model NAME             served model name (default ${DEFAULT_MODEL}) [${GATE_ENV.model}]
+  --port N                 listen port (default ${DEFAULT_GATE_PORT}; 0 = any free port) [${GATE_ENV.port}]
+  --host H                 listen address (default ${DEFAULT_GATE_HOST}) [${GATE_ENV.host}]
+  --recheck-seconds N      seconds between checks (default ${DEFAULT_RECHECK_SECONDS}, minimum ${MIN_RECHECK_SECONDS}) [${GATE_ENV.recheckSeconds}]
+  --timeout SECONDS        timeout of each judging request (default ${DEFAULT_GATE_REQUEST_TIMEOUT_SECONDS}) [${GATE_ENV.requestTimeoutSeconds}]
+  --max-tokens N           generation budget per judgment (default ${DEFAULT_MAX_TOKENS}) [${GATE_ENV.maxTokens}]
+  -h, --help               show this help
+
+The API key for /v1 is read from ${GATE_ENV.apiKey} only, and is never logged.
+${GATE_ENV.allowFastRecheck}=1 lifts the recheck minimum; it exists for tests only.
+Logs: one JSON object per line on stdout ("listening", "waiting", "check", "shutdown" events).
+SIGTERM or SIGINT stops the gate (exit 0).
+`;
+}

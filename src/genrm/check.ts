@@ -1,0 +1,189 @@
+/**
+ * The known check: does the served model judge the model card's 1+2 example correctly, in both
+ * orders? Used by the in-pod readiness gate and by `genrm smoke`.
+ *
+ * Steps: `GET {base}/models` must list the model; then both orders are judged (concurrently, so
+ * the check takes about one judgment's time):
+ * - card order: response_1 "1+2=4", response_2 "1+2=3": needs ranking >= 4 and score_2 > score_1;
+ * - mirrored order: response_1 "1+2=3", response_2 "1+2=4": needs ranking <= 3 and score_1 > score_2.
+ * A judge with a position bias passes one order and fails the other. Never throws.
+ */
+import { createChatCompletion, listServedModels, type RequestOptions } from './client.ts';
+import { parseChatCompletion, type Verdict } from './parse.ts';
+import { buildJudgeRequest, DEFAULT_MAX_TOKENS, DEFAULT_MODEL, DEFAULT_SEED, type HistoryTurn } from './request.ts';
+import type { FailureKind } from './result.ts';
+import { redact } from './text.ts';
+import { normalizeBaseUrl } from './urls.ts';
+
+/** The model card's example conversation; the correct answer to the last turn is "1+2=3". */
+export const CARD_EXAMPLE = {
+  history: [
+    { role: 'user', content: 'What is 1+1?' },
+    { role: 'assistant', content: '1+1=2' },
+    { role: 'user', content: 'What about 1+2?' },
+  ] as readonly HistoryTurn[],
+  correct: '1+2=3',
+  wrong: '1+2=4',
+} as const;
+
+/** Per-request timeout when none is given: a thinking judgment can take minutes on a loaded server. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 300_000;
+
+export type OrderName = 'card' | 'mirrored';
+
+export interface JudgeCheckOptions {
+  /** The OpenAI base URL including /v1, e.g. http://127.0.0.1:5000/v1. */
+  baseUrl: string;
+  /** @default DEFAULT_MODEL */
+  model?: string;
+  /** Bearer key for /v1 (GENRM_API_KEY). Never appears in a result. */
+  apiKey?: string;
+  /** @default DEFAULT_MAX_TOKENS (16384) */
+  maxTokens?: number;
+  /** Timeout of each HTTP request. @default DEFAULT_REQUEST_TIMEOUT_MS (300 s) */
+  requestTimeoutMs?: number;
+  /** Stops everything (shutdown, or an overall deadline made with AbortSignal.timeout). */
+  signal?: AbortSignal;
+  /** @default DEFAULT_SEED */
+  seed?: number;
+  /** For tests; defaults to the global fetch. */
+  fetch?: typeof fetch;
+}
+
+export interface OrderCheck {
+  order: OrderName;
+  /** Which response holds the correct answer in this order. */
+  better: 'response_1' | 'response_2';
+  response1: string;
+  response2: string;
+  passed: boolean;
+  kind: FailureKind | null;
+  reason: string;
+  durationMs: number;
+  verdict: Verdict | null;
+  finishReason: string | null;
+}
+
+export interface JudgeCheckResult {
+  passed: boolean;
+  /** The first failure's kind; null when passed. */
+  kind: FailureKind | null;
+  reason: string;
+  model: string;
+  baseUrl: string;
+  /** Wall-clock start, ISO 8601. */
+  startedAt: string;
+  durationMs: number;
+  /** The orders that were judged (a judging request was sent); empty when the model listing failed. */
+  checks: OrderCheck[];
+}
+
+/** Runs the check once. */
+export async function runJudgeCheck(options: JudgeCheckOptions): Promise<JudgeCheckResult> {
+  const started = performance.now();
+  const startedAt = new Date().toISOString();
+  const model = options.model ?? DEFAULT_MODEL;
+  const normalized = normalizeBaseUrl(options.baseUrl);
+  const baseUrl = normalized.ok ? normalized.value : options.baseUrl;
+  const finish = (fields: Pick<JudgeCheckResult, 'passed' | 'kind' | 'reason' | 'checks'>): JudgeCheckResult => ({
+    ...fields,
+    reason: redact(fields.reason, options.apiKey),
+    model,
+    baseUrl,
+    startedAt,
+    durationMs: performance.now() - started,
+  });
+  if (!normalized.ok) return finish({ passed: false, kind: 'bad_response', reason: `bad base URL: ${normalized.reason}`, checks: [] });
+
+  const http: RequestOptions = {
+    apiKey: options.apiKey,
+    timeoutMs: options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+    signal: options.signal,
+    fetch: options.fetch,
+  };
+  const served = await checkModelServed(baseUrl, model, http);
+  if (!served.ok) return finish({ passed: false, kind: served.kind, reason: served.reason, checks: [] });
+
+  const maxTokens = options.maxTokens ?? DEFAULT_MAX_TOKENS;
+  const seed = options.seed ?? DEFAULT_SEED;
+  const checks = await Promise.all(
+    (['card', 'mirrored'] as const).map((order) => judgeOrder(order, { baseUrl, model, maxTokens, seed, http })),
+  );
+  for (const c of checks) c.reason = redact(c.reason, options.apiKey);
+  const failed = checks.filter((c) => !c.passed);
+  if (failed.length === 0) {
+    return finish({ passed: true, kind: null, reason: 'judged 1+2 correctly in both orders', checks });
+  }
+  const sameCause = failed.length === 2 && failed[0].kind === failed[1].kind && stripOrder(failed[0].reason) === stripOrder(failed[1].reason);
+  const reason = sameCause ? stripOrder(failed[0].reason) : failed.map((c) => c.reason).join('; ');
+  return finish({ passed: false, kind: failed[0].kind, reason, checks });
+}
+
+async function checkModelServed(baseUrl: string, model: string, http: RequestOptions): Promise<{ ok: true } | { ok: false; kind: FailureKind; reason: string }> {
+  const listed = await listServedModels(baseUrl, http);
+  if (!listed.ok) return listed;
+  if (listed.value.includes(model)) return { ok: true };
+  const servedList = listed.value.length ? listed.value.map((m) => `'${m}'`).join(', ') : 'nothing';
+  return {
+    ok: false,
+    kind: 'model_not_served',
+    reason: `model not served: '${model}' is not in ${baseUrl}/models (served: ${servedList}); check --model and vLLM's --served-model-name`,
+  };
+}
+
+interface OrderContext {
+  baseUrl: string;
+  model: string;
+  maxTokens: number;
+  seed: number;
+  http: RequestOptions;
+}
+
+async function judgeOrder(order: OrderName, ctx: OrderContext): Promise<OrderCheck> {
+  const started = performance.now();
+  const better = order === 'card' ? 'response_2' : 'response_1';
+  const [response1, response2] = order === 'card' ? [CARD_EXAMPLE.wrong, CARD_EXAMPLE.correct] : [CARD_EXAMPLE.correct, CARD_EXAMPLE.wrong];
+  const label = `${order} order (${better} "${CARD_EXAMPLE.correct}" is right)`;
+  const base = { order, better, response1, response2 } as const;
+  const done = (fields: Pick<OrderCheck, 'passed' | 'kind' | 'reason' | 'verdict' | 'finishReason'>): OrderCheck => ({
+    ...base,
+    ...fields,
+    durationMs: performance.now() - started,
+  });
+
+  const body = buildJudgeRequest({ history: CARD_EXAMPLE.history, response1, response2 }, { model: ctx.model, maxTokens: ctx.maxTokens, seed: ctx.seed });
+  const answer = await createChatCompletion(ctx.baseUrl, body, ctx.http);
+  if (!answer.ok) return done({ passed: false, kind: answer.kind, reason: `${label}: ${answer.reason}`, verdict: null, finishReason: null });
+
+  const parsed = parseChatCompletion(answer.value);
+  if (!parsed.ok) {
+    const hint = parsed.kind === 'truncated' ? `; raise max_tokens (now ${ctx.maxTokens}, --max-tokens) or check vLLM's --max-model-len` : '';
+    return done({ passed: false, kind: parsed.kind, reason: `${label}: ${parsed.reason}${hint}`, verdict: null, finishReason: null });
+  }
+  const wrong = verdictProblem(parsed.verdict, better);
+  if (wrong) {
+    return done({ passed: false, kind: 'wrong_verdict', reason: `${label}: ${wrong}`, verdict: parsed.verdict, finishReason: parsed.finishReason });
+  }
+  return done({ passed: true, kind: null, reason: `${label}: ${formatVerdict(parsed.verdict)}`, verdict: parsed.verdict, finishReason: parsed.finishReason });
+}
+
+/** Why a valid verdict is wrong for the expected better response, or null when it is right. */
+export function verdictProblem(v: Verdict, better: 'response_1' | 'response_2'): string | null {
+  const problems: string[] = [];
+  if (better === 'response_2') {
+    if (v.ranking < 4) problems.push('ranking must be >= 4 (response_2 better)');
+    if (!(v.score_2 > v.score_1)) problems.push('score_2 must be greater than score_1');
+  } else {
+    if (v.ranking > 3) problems.push('ranking must be <= 3 (response_1 better)');
+    if (!(v.score_1 > v.score_2)) problems.push('score_1 must be greater than score_2');
+  }
+  return problems.length ? `wrong verdict ${formatVerdict(v)}: ${problems.join(', ')}` : null;
+}
+
+export function formatVerdict(v: Verdict): string {
+  return `score_1=${v.score_1} score_2=${v.score_2} ranking=${v.ranking}`;
+}
+
+function stripOrder(reason: string): string {
+  return reason.replace(/^(card|mirrored) order \([^)]*\): /, '');
+}

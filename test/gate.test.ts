@@ -1,0 +1,315 @@
+/**
+ * The readiness gate as a real process, polled like a kubelet (GET /ready every 200 ms), against
+ * the fake GenRM server. GENRM_GATE_ALLOW_FAST_RECHECK=1 lets the tests use a 1 s recheck.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { build } from 'esbuild';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startFakeGenrm, type FakeGenrm, type FakeMode } from './fakes/genrm-server.ts';
+
+const ROOT = new URL('..', import.meta.url).pathname;
+const KEY = 'sk-gate-0a1b2c3d4e5f';
+const POLL_MS = 200;
+
+interface GateProcess {
+  child: ChildProcess;
+  port: number;
+  stdout: string[];
+  stderr: string[];
+  logs(): Record<string, unknown>[];
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Sends SIGTERM; resolves with the exit code and how long the exit took. */
+  stop(): Promise<{ code: number | null; ms: number }>;
+}
+
+function spawnGate(command: string[], env: Record<string, string>): { child: ChildProcess; stdout: string[]; stderr: string[]; exited: GateProcess['exited'] } {
+  const child = spawn('node', command, { cwd: ROOT, env: { ...process.env, GENRM_API_KEY: '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const stdout: string[] = [];
+  const stderr: string[] = [];
+  createInterface({ input: child.stdout! }).on('line', (l) => stdout.push(l));
+  createInterface({ input: child.stderr! }).on('line', (l) => stderr.push(l));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  return { child, stdout, stderr, exited };
+}
+
+async function startGateProcess(command: string[], env: Record<string, string> = {}): Promise<GateProcess> {
+  const { child, stdout, stderr, exited } = spawnGate(command, env);
+  const logs = () => stdout.flatMap((l) => {
+    try {
+      return [JSON.parse(l) as Record<string, unknown>];
+    } catch {
+      return [];
+    }
+  });
+  let exitedEarly = false;
+  void exited.then(() => {
+    exitedEarly = true;
+  });
+  const listening = await waitFor(() => {
+    if (exitedEarly) throw new Error(`the gate exited: ${stderr.join('\n')}`);
+    return logs().find((l) => l.event === 'listening');
+  }, 30_000, 'the gate to log its listening port');
+  return {
+    child,
+    port: listening.port as number,
+    stdout,
+    stderr,
+    logs,
+    exited,
+    async stop() {
+      const started = performance.now();
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      const { code } = await exited;
+      return { code, ms: performance.now() - started };
+    },
+  };
+}
+
+async function get(port: number, path: string): Promise<{ status: number; body: string }> {
+  const res = await fetch(`http://127.0.0.1:${port}${path}`, { signal: AbortSignal.timeout(5000) });
+  return { status: res.status, body: await res.text() };
+}
+
+/** Polls /ready every 200 ms like a kubelet until `want` (200 or 503); returns the answer and the time it took. */
+async function pollReady(port: number, want: 200 | 503, timeoutMs: number): Promise<{ status: number; body: Record<string, unknown>; ms: number }> {
+  const started = performance.now();
+  const answer = await waitFor(async () => {
+    const r = await get(port, '/ready');
+    return r.status === want ? r : undefined;
+  }, timeoutMs, `/ready to answer ${want}`);
+  return { status: answer.status, body: JSON.parse(answer.body), ms: performance.now() - started };
+}
+
+async function waitFor<T>(probe: () => T | undefined | Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> {
+  const deadline = performance.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await probe();
+      if (v !== undefined && v !== false) return v;
+    } catch (err) {
+      last = err;
+      if (String(err).includes('the gate exited')) throw err;
+    }
+    if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+  }
+}
+
+function metricValue(text: string, series: string): number {
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  if (!line) throw new Error(`no series ${series} in:\n${text}`);
+  return Number(line.slice(series.length + 1));
+}
+
+describe('genrm gate (1 s recheck, API key required)', () => {
+  let fake: FakeGenrm;
+  let gate: GateProcess;
+
+  beforeAll(async () => {
+    fake = await startFakeGenrm({ apiKey: KEY, judgeDelayMs: 20 });
+    gate = await startGateProcess(
+      ['bin/genrm.mjs', 'gate', '--base-url', fake.baseUrl, '--port', '0', '--host', '127.0.0.1', '--recheck-seconds', '1', '--timeout', '10'],
+      { GENRM_GATE_ALLOW_FAST_RECHECK: '1', GENRM_API_KEY: KEY },
+    );
+  });
+
+  afterAll(async () => {
+    await gate?.stop();
+    await fake?.stop();
+  });
+
+  async function breakAndRecover(mode: FakeMode, kind: string, unreadyWithinMs: number): Promise<Record<string, unknown>> {
+    fake.mode = mode;
+    let down;
+    try {
+      down = await pollReady(gate.port, 503, 20_000);
+      expect(down.body).toMatchObject({ ready: false, kind });
+      expect(down.ms).toBeLessThan(unreadyWithinMs);
+    } finally {
+      fake.mode = 'plain';
+    }
+    await pollReady(gate.port, 200, 20_000);
+    return down.body;
+  }
+
+  it('turns ready once the model judges correctly', async () => {
+    const r = await pollReady(gate.port, 200, 30_000);
+    expect(r.body).toMatchObject({ ready: true });
+    const check = gate.logs().find((l) => l.event === 'check');
+    expect(check).toMatchObject({ event: 'check', passed: true, kind: null, scores: { card: { score_1: 1, score_2: 5, ranking: 6 }, mirrored: { score_1: 5, score_2: 1, ranking: 1 } } });
+    expect(typeof check?.durationMs).toBe('number');
+    expect(Number.isNaN(Date.parse(String(check?.ts)))).toBe(false);
+  });
+
+  it('answers /live', async () => {
+    expect(await get(gate.port, '/live')).toEqual({ status: 200, body: '{"live":true}' });
+  });
+
+  it('turns unready within one recheck when the model misjudges, and ready again when it recovers', async () => {
+    const body = await breakAndRecover('wrong-verdict', 'wrong_verdict', 10_000);
+    expect(body.reason).toMatch(/score_1=5 score_2=1 ranking=1/);
+  });
+
+  it('turns unready when the model prefers the wrong answer only slightly', async () => {
+    await breakAndRecover('slight-wrong', 'wrong_verdict', 10_000);
+  });
+
+  it('turns unready when the answer is truncated', async () => {
+    const body = await breakAndRecover('truncated', 'truncated', 10_000);
+    expect(body.reason).toMatch(/raise max_tokens/);
+  });
+
+  it('turns unready when /health fails although the last check passed', async () => {
+    await breakAndRecover('health-down', 'http_status', 10_000);
+  });
+
+  it('turns unready within seconds when the server goes down, and ready again when it is back', async () => {
+    await pollReady(gate.port, 200, 20_000);
+    await fake.stop();
+    try {
+      const down = await pollReady(gate.port, 503, 15_000);
+      expect(down.ms).toBeLessThan(8_000);
+      expect(down.body.kind).toBe('connection_refused');
+    } finally {
+      await fake.start();
+    }
+    await pollReady(gate.port, 200, 30_000);
+  });
+
+  it('never logs the key, even when the server echoes it', async () => {
+    await breakAndRecover('echo-auth-500', 'http_status', 10_000);
+    const all = [...gate.stdout, ...gate.stderr].join('\n');
+    expect(all).toContain('[redacted]');
+    expect(all).not.toContain(KEY);
+    expect(gate.logs().find((l) => l.event === 'listening')).toMatchObject({ apiKeySet: true });
+  });
+
+  it('exposes Prometheus metrics', async () => {
+    await pollReady(gate.port, 200, 20_000);
+    const { status, body } = await get(gate.port, '/metrics');
+    expect(status).toBe(200);
+    expect(metricValue(body, 'genrm_gate_check_total{result="pass",kind="none"}')).toBeGreaterThanOrEqual(3);
+    expect(metricValue(body, 'genrm_gate_check_total{result="fail",kind="wrong_verdict"}')).toBeGreaterThanOrEqual(1);
+    expect(metricValue(body, 'genrm_gate_check_total{result="fail",kind="truncated"}')).toBeGreaterThanOrEqual(1);
+    expect(metricValue(body, 'genrm_gate_ready')).toBe(1);
+    expect(metricValue(body, 'genrm_gate_judging_requests_total')).toBeGreaterThanOrEqual(6);
+    expect(metricValue(body, 'genrm_gate_check_duration_seconds_count')).toBeGreaterThanOrEqual(3);
+    expect(metricValue(body, 'genrm_gate_last_success_timestamp_seconds')).toBeGreaterThan(Date.now() / 1000 - 60);
+    expect(body).toContain('# TYPE genrm_gate_check_duration_seconds histogram');
+  });
+
+  it('stops promptly with exit 0 on SIGTERM', async () => {
+    const { code, ms } = await gate.stop();
+    expect(code).toBe(0);
+    expect(ms).toBeLessThan(5_000);
+    expect(gate.logs().at(-1)).toMatchObject({ event: 'shutdown', signal: 'SIGTERM' });
+  });
+});
+
+describe('genrm gate configured from the environment (default 60 s minimum recheck)', () => {
+  it('judges once, and probes never trigger a judgment', async () => {
+    const fake = await startFakeGenrm();
+    const gate = await startGateProcess(['bin/genrm.mjs', 'gate'], {
+      GENRM_GATE_BASE_URL: fake.baseUrl,
+      GENRM_GATE_PORT: '0',
+      GENRM_GATE_HOST: '127.0.0.1',
+      GENRM_GATE_RECHECK_SECONDS: '60',
+      GENRM_GATE_MAX_TOKENS: '4096',
+    });
+    try {
+      await pollReady(gate.port, 200, 30_000);
+      expect(fake.stats.judgments).toBe(2);
+      await Promise.all(Array.from({ length: 100 }, () => get(gate.port, '/ready')));
+      for (let i = 0; i < 20; i++) expect((await get(gate.port, '/ready')).status).toBe(200);
+      const metrics = (await get(gate.port, '/metrics')).body;
+      expect(fake.stats.judgments).toBe(2);
+      expect(metricValue(metrics, 'genrm_gate_judging_requests_total')).toBe(2);
+      expect(fake.stats.health).toBeLessThan(20);
+      expect((fake.judgeRequests.at(-1)?.body as { max_tokens: number }).max_tokens).toBe(4096);
+      expect(await get(gate.port, '/nope')).toMatchObject({ status: 404 });
+    } finally {
+      expect((await gate.stop()).code).toBe(0);
+      await fake.stop();
+    }
+  });
+
+  it('is unready with a reason while the model is not served, and judges nothing', async () => {
+    const fake = await startFakeGenrm({ mode: 'wrong-model' });
+    const gate = await startGateProcess(['bin/genrm.mjs', 'gate', '--base-url', fake.baseUrl, '--port', '0', '--host', '127.0.0.1']);
+    try {
+      await waitFor(() => gate.logs().find((l) => l.event === 'waiting'), 20_000, 'a waiting log line');
+      const r = await get(gate.port, '/ready');
+      expect(r.status).toBe(503);
+      expect(JSON.parse(r.body)).toMatchObject({ ready: false, kind: 'model_not_served', reason: expect.stringMatching(/waiting for the model.*served: 'Qwen/) });
+      expect(fake.stats.judgments).toBe(0);
+    } finally {
+      await gate.stop();
+      await fake.stop();
+    }
+  });
+});
+
+describe('genrm gate usage', () => {
+  it.each([
+    ['no base URL', ['gate'], {}, /--base-url \(or GENRM_GATE_BASE_URL\) is required/],
+    ['a short recheck without the test switch', ['gate', '--base-url', 'http://127.0.0.1:1/v1', '--recheck-seconds', '5'], {}, /at least 60/],
+    ['a bad port in the environment', ['gate', '--base-url', 'http://127.0.0.1:1/v1'], { GENRM_GATE_PORT: 'http' }, /GENRM_GATE_PORT: must be a number/],
+  ])('exits 2 for %s', async (_name, args, env, message) => {
+    const { stderr, exited } = spawnGate(['bin/genrm.mjs', ...args], env);
+    const { code } = await exited;
+    expect(code).toBe(2);
+    expect(stderr.join('\n')).toMatch(message);
+  });
+
+  it('prints its help', async () => {
+    const { stdout, exited } = spawnGate(['bin/genrm.mjs', 'gate', '--help'], {});
+    expect((await exited).code).toBe(0);
+    expect(stdout.join('\n')).toMatch(/Usage: genrm gate --base-url URL/);
+  });
+});
+
+describe('the standalone gate bundle', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'genrm-gate-bundle-'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('bundles into one small file that needs only Node built-ins, and runs', async () => {
+    const outfile = join(dir, 'gate.mjs');
+    const result = await build({
+      entryPoints: [join(ROOT, 'src/gate/main.ts')],
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      outfile,
+      metafile: true,
+      logLevel: 'silent',
+    });
+    expect((await stat(outfile)).size).toBeLessThan(1024 * 1024);
+    expect(Object.keys(result.metafile.inputs).every((f) => /^src\/(gate|genrm)\//.test(f))).toBe(true);
+    const external = Object.values(result.metafile.outputs).flatMap((o) => o.imports.map((i) => i.path));
+    expect(external.every((p) => p.startsWith('node:'))).toBe(true);
+
+    const help = spawnGate([outfile, '--help'], {});
+    expect((await help.exited).code).toBe(0);
+    expect(help.stdout.join('\n')).toMatch(/Usage: node gate\.mjs --base-url URL/);
+
+    const fake = await startFakeGenrm({ mode: 'fenced' });
+    const gate = await startGateProcess([outfile, '--base-url', fake.baseUrl, '--port', '0', '--host', '127.0.0.1']);
+    try {
+      await pollReady(gate.port, 200, 30_000);
+    } finally {
+      expect((await gate.stop()).code).toBe(0);
+      await fake.stop();
+    }
+  });
+});

@@ -1,0 +1,240 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { describe, expect, it } from 'vitest';
+import type { JudgeCheckOptions, JudgeCheckResult } from '../src/genrm/check.ts';
+import { createHealthProbe } from '../src/gate/health.ts';
+import { runCheckLoop, nextCheckDelayMs } from '../src/gate/loop.ts';
+import { GateMetrics } from '../src/gate/metrics.ts';
+import { readinessFromState, staleAfterMs } from '../src/gate/readiness.ts';
+import { GateConfigError, resolveGateSettings, type GateSettings } from '../src/gate/settings.ts';
+import { initialGateState } from '../src/gate/state.ts';
+import { startFakeGenrm } from './fakes/genrm-server.ts';
+
+function result(passed: boolean, extra: Partial<JudgeCheckResult> = {}): JudgeCheckResult {
+  return {
+    passed,
+    kind: passed ? null : 'wrong_verdict',
+    reason: passed ? 'ok' : 'wrong verdict score_1=5 score_2=1 ranking=1',
+    model: 'm',
+    baseUrl: 'http://h/v1',
+    startedAt: new Date().toISOString(),
+    durationMs: 1500,
+    checks: [],
+    ...extra,
+  };
+}
+
+function settingsError(flags: Record<string, string>, env: Record<string, string> = {}): string[] {
+  try {
+    resolveGateSettings(flags, env);
+  } catch (err) {
+    if (err instanceof GateConfigError) return err.problems;
+    throw err;
+  }
+  return [];
+}
+
+describe('gate settings', () => {
+  it('has production defaults', () => {
+    const s = resolveGateSettings({ 'base-url': 'http://127.0.0.1:5000/v1' }, {});
+    expect(s).toEqual({
+      baseUrl: 'http://127.0.0.1:5000/v1',
+      model: 'nvidia/Qwen3-Nemotron-235B-A22B-GenRM-2603',
+      apiKey: undefined,
+      host: '0.0.0.0',
+      port: 8081,
+      recheckSeconds: 600,
+      requestTimeoutSeconds: 300,
+      maxTokens: 16384,
+    });
+  });
+
+  it('reads the environment, and flags win over it', () => {
+    const env = {
+      GENRM_GATE_BASE_URL: 'http://env:5000/v1',
+      GENRM_GATE_MODEL: 'env-model',
+      GENRM_GATE_PORT: '9000',
+      GENRM_GATE_RECHECK_SECONDS: '120',
+      GENRM_GATE_REQUEST_TIMEOUT_SECONDS: '30',
+      GENRM_GATE_MAX_TOKENS: '8192',
+      GENRM_API_KEY: 'k',
+    };
+    expect(resolveGateSettings({}, env)).toMatchObject({ baseUrl: 'http://env:5000/v1', model: 'env-model', port: 9000, recheckSeconds: 120, requestTimeoutSeconds: 30, maxTokens: 8192, apiKey: 'k' });
+    expect(resolveGateSettings({ 'base-url': 'http://flag/v1', port: '0', 'recheck-seconds': '60' }, env)).toMatchObject({ baseUrl: 'http://flag/v1', port: 0, recheckSeconds: 60 });
+  });
+
+  it('lists every bad value at once', () => {
+    const problems = settingsError({ port: '70000', 'recheck-seconds': '5', timeout: '0', 'max-tokens': '1.5' });
+    expect(problems).toHaveLength(5);
+    expect(problems.join('\n')).toMatch(/--base-url \(or GENRM_GATE_BASE_URL\) is required/);
+    expect(problems.join('\n')).toMatch(/--recheck-seconds: must be an integer of at least 60/);
+    expect(problems.join('\n')).toMatch(/--port: must be an integer port/);
+  });
+
+  it('names the environment variable that holds a bad value', () => {
+    expect(settingsError({ 'base-url': 'http://h/v1' }, { GENRM_GATE_MAX_TOKENS: 'lots' })).toEqual([
+      "GENRM_GATE_MAX_TOKENS: must be a number, got 'lots'",
+    ]);
+  });
+
+  it('allows a short recheck only with the test switch', () => {
+    expect(settingsError({ 'base-url': 'http://h/v1', 'recheck-seconds': '0.5' })).toHaveLength(1);
+    expect(resolveGateSettings({ 'base-url': 'http://h/v1', 'recheck-seconds': '0.5' }, { GENRM_GATE_ALLOW_FAST_RECHECK: '1' }).recheckSeconds).toBe(0.5);
+  });
+});
+
+describe('readiness from the check state', () => {
+  const stale = staleAfterMs(600, 300);
+
+  it('is stale after two rechecks plus one request timeout', () => {
+    expect(stale).toBe(1_500_000);
+  });
+
+  it('is pending before the first check', () => {
+    expect(readinessFromState(initialGateState(), 0, stale)).toMatchObject({ ready: false, kind: 'pending' });
+  });
+
+  it('is ready after a fresh pass, and unready once it is stale', () => {
+    const state = { ...initialGateState(), latest: { result: result(true), finishedAtMs: 1000, finishedAtEpochMs: 0 } };
+    expect(readinessFromState(state, 1000 + stale, stale).ready).toBe(true);
+    expect(readinessFromState(state, 1001 + stale, stale)).toMatchObject({ ready: false, kind: 'stale' });
+  });
+
+  it('is unready after a failed check, with its kind and reason', () => {
+    const state = { ...initialGateState(), latest: { result: result(false), finishedAtMs: 0, finishedAtEpochMs: 0 } };
+    expect(readinessFromState(state, 1, stale)).toMatchObject({ ready: false, kind: 'wrong_verdict', reason: /score_1=5/ });
+  });
+
+  it('is unready while waiting for the model, even after a pass', () => {
+    const state = {
+      ...initialGateState(),
+      latest: { result: result(true), finishedAtMs: 0, finishedAtEpochMs: 0 },
+      waiting: { kind: 'connection_refused' as const, reason: 'refused' },
+    };
+    expect(readinessFromState(state, 1, stale)).toMatchObject({ ready: false, kind: 'connection_refused' });
+  });
+});
+
+describe('health probe', () => {
+  async function countingServer(delayMs: number, status = 200) {
+    let hits = 0;
+    const server = createServer((_req: IncomingMessage, res: ServerResponse) => {
+      hits++;
+      setTimeout(() => res.writeHead(status).end(), delayMs);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return {
+      url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/health`,
+      hits: () => hits,
+      close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(resolve); }),
+    };
+  }
+
+  it('shares one in-flight request between concurrent probes and caches the answer', async () => {
+    const srv = await countingServer(100);
+    let now = 0;
+    const probe = createHealthProbe({ url: srv.url, cacheMs: 2000, timeoutMs: 5000, now: () => now });
+    try {
+      const answers = await Promise.all(Array.from({ length: 50 }, () => probe.check()));
+      expect(answers.every((a) => a.ok)).toBe(true);
+      expect(srv.hits()).toBe(1);
+      now = 1999;
+      await probe.check();
+      expect(srv.hits()).toBe(1);
+      now = 4000;
+      await probe.check();
+      expect(srv.hits()).toBe(2);
+    } finally {
+      await srv.close();
+    }
+  });
+
+  it('reports a non-2xx /health and a refused connection', async () => {
+    const srv = await countingServer(0, 503);
+    const down = createHealthProbe({ url: srv.url, timeoutMs: 5000 });
+    expect(await down.check()).toMatchObject({ ok: false, kind: 'http_status' });
+    await srv.close();
+    const gone = createHealthProbe({ url: srv.url, timeoutMs: 5000 });
+    expect(await gone.check()).toMatchObject({ ok: false, kind: 'connection_refused' });
+  });
+});
+
+describe('metrics', () => {
+  it('renders the Prometheus text format', () => {
+    const m = new GateMetrics();
+    m.recordCheck(result(true, { durationMs: 2000, checks: [{} as never, {} as never] }), 1_700_000_000_000);
+    m.recordCheck(result(false, { durationMs: 400, checks: [{} as never, {} as never] }), 1_700_000_100_000);
+    const text = m.render(true);
+    expect(text).toContain('# TYPE genrm_gate_check_total counter');
+    expect(text).toContain('genrm_gate_check_total{result="pass",kind="none"} 1');
+    expect(text).toContain('genrm_gate_check_total{result="fail",kind="wrong_verdict"} 1');
+    expect(text).toContain('# TYPE genrm_gate_check_duration_seconds histogram');
+    expect(text).toContain('genrm_gate_check_duration_seconds_bucket{le="0.5"} 1');
+    expect(text).toContain('genrm_gate_check_duration_seconds_bucket{le="2.5"} 2');
+    expect(text).toContain('genrm_gate_check_duration_seconds_bucket{le="+Inf"} 2');
+    expect(text).toContain('genrm_gate_check_duration_seconds_count 2');
+    expect(text).toContain('genrm_gate_last_success_timestamp_seconds 1700000000');
+    expect(text).toContain('genrm_gate_ready 1');
+    expect(text).toContain('genrm_gate_judging_requests_total 4');
+    expect(text.endsWith('\n')).toBe(true);
+    for (const line of text.trim().split('\n')) expect(line).toMatch(/^(# (HELP|TYPE) \w+ .+|\w+(\{[^}]*\})? [-+\deE.]+)$/);
+  });
+
+  it('exposes a zero pass counter before any check', () => {
+    expect(new GateMetrics().render(false)).toMatch(/genrm_gate_check_total\{result="pass",kind="none"\} 0\n[\s\S]*genrm_gate_ready 0/);
+  });
+});
+
+describe('check loop', () => {
+  it('rechecks at the interval after a pass and backs off after failures', () => {
+    expect(nextCheckDelayMs(0, 600_000, 15_000)).toBe(600_000);
+    expect([1, 2, 3, 4, 5, 6, 7].map((n) => nextCheckDelayMs(n, 600_000, 15_000) / 1000)).toEqual([15, 30, 60, 120, 240, 480, 600]);
+    expect(nextCheckDelayMs(1, 1000, 15_000)).toBe(1000);
+    expect(nextCheckDelayMs(10_000, 600_000, 15_000)).toBe(600_000);
+  });
+
+  it('waits for the model, then judges; only the loop judges', async () => {
+    const fake = await startFakeGenrm({ mode: 'wrong-model' });
+    const settings: GateSettings = { baseUrl: fake.baseUrl, model: 'nvidia/Qwen3-Nemotron-235B-A22B-GenRM-2603', apiKey: undefined, host: '127.0.0.1', port: 0, recheckSeconds: 0.2, requestTimeoutSeconds: 5, maxTokens: 100 };
+    const state = initialGateState();
+    const events: Record<string, unknown>[] = [];
+    const calls: JudgeCheckOptions[] = [];
+    const stop = new AbortController();
+    const results = [result(false), result(true)];
+    const loop = runCheckLoop({
+      settings,
+      state,
+      metrics: new GateMetrics(),
+      log: (event, fields) => events.push({ event, ...fields }),
+      signal: stop.signal,
+      timing: { modelPollStartMs: 20, modelPollMaxMs: 50, failureRetryStartMs: 50 },
+      check: async (o) => {
+        calls.push(o);
+        return results.shift() ?? result(true);
+      },
+    });
+    try {
+      await waitFor(() => state.waiting?.kind === 'model_not_served');
+      expect(calls).toHaveLength(0);
+      fake.mode = 'plain';
+      await waitFor(() => calls.length >= 2 && state.latest?.result.passed === true);
+      expect(state.waiting).toBeNull();
+      expect(calls[0]).toMatchObject({ baseUrl: fake.baseUrl, maxTokens: 100, requestTimeoutMs: 5000 });
+      expect(events.map((e) => e.event)).toEqual(expect.arrayContaining(['waiting', 'served', 'check']));
+      const firstCheck = events.find((e) => e.event === 'check');
+      expect(firstCheck).toMatchObject({ passed: false, kind: 'wrong_verdict', nextCheckInSeconds: 0.05 });
+    } finally {
+      stop.abort();
+      await loop;
+      await fake.stop();
+    }
+  });
+});
+
+async function waitFor(cond: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
