@@ -1,0 +1,29 @@
+/**
+ * `kubectl apply --server-side --field-manager=genrm -f -`.
+ *
+ * Conflicts are not forced by default: genrm owns every field it sets, and a conflict means someone
+ * else (`kubectl edit`, `kubectl scale`, an autoscaler) changed one of them since. genrm stops and
+ * names the fields; `--force-conflicts` takes them over.
+ */
+import { toYamlStream } from './manifest.ts';
+import { runKubectl } from './run.ts';
+import type { KubeTarget } from './target.ts';
+import type { KubeObject } from './types.ts';
+
+export const FIELD_MANAGER = 'genrm';
+
+export interface ApplyOptions {
+  forceConflicts?: boolean;
+}
+
+/** Applies `objects` in order in one call; returns kubectl's per-object lines ("deployment.apps/x serverside-applied"). */
+export async function applyServerSide(target: KubeTarget, objects: readonly KubeObject[], options: ApplyOptions = {}): Promise<string[]> {
+  if (objects.length === 0) return [];
+  const args = ['apply', '--server-side', `--field-manager=${FIELD_MANAGER}`, ...(options.forceConflicts ? ['--force-conflicts'] : []), '-f', '-'];
+  const { stdout } = await runKubectl(target, args, {
+    operation: objects.length === 1 ? `apply ${objects[0].kind} ${objects[0].metadata.name}` : 'apply the manifests',
+    input: toYamlStream(objects),
+    requests: objects.length + 3,
+  });
+  return stdout.split('\n').map((l) => l.trim()).filter(Boolean);
+}

@@ -1,0 +1,44 @@
+/**
+ * The labels every synthesized object carries, and the selectors built from them. One place, so
+ * that apply, prune, status and delete agree on what "this deployment's objects" means.
+ */
+export const LABEL_NAME = 'app.kubernetes.io/name';
+export const LABEL_INSTANCE = 'app.kubernetes.io/instance';
+export const LABEL_MANAGED_BY = 'app.kubernetes.io/managed-by';
+export const LABEL_COMPONENT = 'app.kubernetes.io/component';
+export const MANAGED_BY = 'genrm';
+
+/** Components of the objects that status reads. */
+export const COMPONENT_SERVER = 'server';
+export const COMPONENT_DOWNLOAD = 'weights-download';
+
+/** `app.kubernetes.io/instance=<name>,app.kubernetes.io/managed-by=genrm`: every object of one deployment. */
+export function deploymentSelector(name: string): string {
+  return `${LABEL_INSTANCE}=${name},${LABEL_MANAGED_BY}=${MANAGED_BY}`;
+}
+
+/** The selector of one component's objects (e.g. the server pods). */
+export function componentSelector(name: string, component: string): string {
+  return `${deploymentSelector(name)},${LABEL_COMPONENT}=${component}`;
+}
+
+/** Names of the objects the chart creates, derived from the config name (a contract with the chart). */
+export function objectNames(name: string) {
+  return {
+    deployment: `${name}-server`,
+    service: name,
+    weightsClaim: `${name}-weights`,
+    downloadJob: `${name}-weights-download`,
+    gateConfigMap: `${name}-gate`,
+    serviceAccount: `${name}-server`,
+  } as const;
+}
+
+/** Container names in the server pod and the download Job (a contract with the chart). */
+export const CONTAINERS = {
+  vllm: 'vllm',
+  gate: 'judge-gate',
+  waitForWeights: 'wait-for-weights',
+  preflight: 'gpu-preflight',
+  download: 'download',
+} as const;

@@ -1,0 +1,41 @@
+/**
+ * The readiness gate's verdicts: it logs one JSON line per judging check,
+ * `{"ts":"...","event":"check","passed":true|false,"kind":"...","reason":"...","durationMs":N}`.
+ */
+import { logLines } from './vllm-log.ts';
+
+export interface GateVerdict {
+  passed: boolean;
+  /** The failure kind (`wrong_verdict`, `timeout`, ...); `ok` for a pass when the gate gives none. */
+  kind: string;
+  reason: string;
+  /** When the check ran (ISO 8601), when logged. */
+  at: string | null;
+  durationMs: number | null;
+}
+
+/** The gate's last `check` line, or undefined when it has not judged yet. */
+export function lastVerdict(text: string | undefined): GateVerdict | undefined {
+  if (text === undefined) return undefined;
+  const lines = logLines(text);
+  for (let i = lines.length - 1; i >= 0; i--) {
+    const start = lines[i].indexOf('{');
+    if (start < 0) continue;
+    let doc: unknown;
+    try {
+      doc = JSON.parse(lines[i].slice(start));
+    } catch {
+      continue;
+    }
+    const d = doc as Record<string, unknown>;
+    if (d === null || typeof d !== 'object' || d.event !== 'check' || typeof d.passed !== 'boolean') continue;
+    return {
+      passed: d.passed,
+      kind: typeof d.kind === 'string' ? d.kind : d.passed ? 'ok' : 'unknown',
+      reason: typeof d.reason === 'string' ? d.reason : '',
+      at: typeof d.ts === 'string' ? d.ts : null,
+      durationMs: typeof d.durationMs === 'number' ? d.durationMs : null,
+    };
+  }
+  return undefined;
+}

@@ -1,0 +1,114 @@
+/** `genrm apply` as a real process against the stand-in kubectl (test/fakes/kubectl/). */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
+import { validateConfig } from '../src/config/load.ts';
+import { synthesizeObjects } from '../src/synth.ts';
+import { installFakeKubectl, type FakeKubectl } from './fakes/kubectl/install.ts';
+import { runCli } from './fakes/kubectl/run-cli.ts';
+
+let fake: FakeKubectl;
+beforeEach(() => {
+  fake = installFakeKubectl();
+});
+afterEach(() => fake.cleanup());
+
+const verb = (argv: string[]) => argv.find((a) => !a.startsWith('--'));
+const docs = (stdin: string) => parseAllDocuments(stdin).map((d) => d.toJS());
+
+describe('genrm apply', () => {
+  it('applies exactly the synthesized objects server-side, the Namespace first, then prunes only labelled leftovers', async () => {
+    const r = await runCli(['apply'], fake.env('prune'));
+    expect(r.stderr).toBe('');
+    expect(r.exitCode).toBe(0);
+    const calls = fake.calls();
+    const applies = calls.filter((c) => verb(c.argv) === 'apply');
+    expect(applies).toHaveLength(2);
+    for (const a of applies) {
+      expect(a.argv).toEqual(expect.arrayContaining(['apply', '--server-side', '--field-manager=genrm', '-f', '-', '--namespace=genrm', '--request-timeout=10s']));
+      expect(a.argv).not.toContain('--force-conflicts');
+    }
+    const expected = await synthesizeObjects(validateConfig(undefined));
+    expect(docs(applies[0].stdin)).toEqual(expected.filter((o) => o.kind === 'Namespace'));
+    expect(docs(applies[1].stdin)).toEqual(expected.filter((o) => o.kind !== 'Namespace'));
+
+    const list = calls.find((c) => verb(c.argv) === 'get' && c.argv.includes('-l'));
+    expect(list?.argv).toContain('app.kubernetes.io/instance=genrm,app.kubernetes.io/managed-by=genrm');
+    expect(list?.argv.join(' ')).not.toMatch(/persistentvolumeclaims|secrets/);
+    const deletes = calls.filter((c) => verb(c.argv) === 'delete');
+    expect(deletes).toHaveLength(1);
+    const refs = deletes[0].argv.filter((a) => a.includes('/'));
+    // The leftovers: a ConfigMap and a PodDisruptionBudget no longer synthesized. Not pruned: the
+    // current objects, another instance's ConfigMap, a helm-managed one, an owned one, any PVC.
+    expect(refs.sort()).toEqual(['configmap/genrm-gate-v1', 'poddisruptionbudget.policy/genrm-server']);
+    expect(r.stdout).toContain('configmap/genrm-gate-v1 pruned (no longer synthesized)');
+  });
+
+  it('passes --force-conflicts only when asked, and skips pruning with --no-prune', async () => {
+    const r = await runCli(['apply', '--force-conflicts', '--no-prune', '--context', 'gpu-cluster'], fake.env('prune'));
+    expect(r.exitCode).toBe(0);
+    const calls = fake.calls();
+    const applies = calls.filter((c) => verb(c.argv) === 'apply');
+    expect(applies.every((c) => c.argv.includes('--force-conflicts') && c.argv.includes('--context=gpu-cluster'))).toBe(true);
+    expect(calls.some((c) => verb(c.argv) === 'delete')).toBe(false);
+  });
+
+  it('re-creates the download Job when its pod template is immutable, and never prints the dumped env', async () => {
+    const r = await runCli(['apply', '--no-prune'], fake.env('immutable-job'));
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout + r.stderr).not.toContain('hf_SECRET');
+    const calls = fake.calls();
+    const del = calls.find((c) => verb(c.argv) === 'delete');
+    expect(del?.argv).toEqual(expect.arrayContaining(['job.batch/genrm-weights-download', '--cascade=foreground', '--wait=true']));
+    const order = calls.map((c) => verb(c.argv)).filter((v) => v === 'apply' || v === 'delete');
+    expect(order).toEqual(['apply', 'apply', 'delete', 'apply']);
+    expect(r.stdout).toContain('re-creating it (the download resumes from the volume)');
+  });
+
+  it('an RBAC refusal exits 1 naming the verb and resource', async () => {
+    const r = await runCli(['apply'], fake.env('forbidden'));
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr.trim()).toBe(
+      "genrm: the cluster refused to apply the manifests: user 'alice@example.com' may not patch deployments.apps in namespace 'genrm' (RBAC forbidden); ask a cluster admin to grant it, or use a context that has it",
+    );
+  });
+
+  it('--wait follows the phases to Ready and exits 0', async () => {
+    const r = await runCli(['apply', '--wait', '--timeout', '2m', '--poll-interval', '50ms', '--no-prune'], fake.env('rollout'));
+    expect(r.stderr).toBe('');
+    expect(r.exitCode).toBe(0);
+    const out = r.stdout;
+    const pod = 'genrm-server-6d8f7c9b54-x7k2p';
+    const lines = [
+      `${pod}: scheduled: waiting for a node`,
+      `${pod}: weights downloaded: 42% (50/118 files)`,
+      `${pod}: weights loading: 45% (43/95 shards)`,
+      `${pod}: judge check: last check failed (connection_refused)`,
+      `${pod}: ready`,
+    ];
+    let at = 0;
+    for (const l of lines) {
+      const i = out.indexOf(l, at);
+      expect(i, `missing or out of order: ${l}\n${out}`).toBeGreaterThan(-1);
+      at = i;
+    }
+    expect(out).toMatch(new RegExp(`${pod}: weights downloaded done \\(\\d+m\\d+s\\)`));
+    expect(out).toMatch(/genrm is Ready after \d+s/);
+    expect(out).not.toContain('\x1b[');
+  });
+
+  it('--wait exits 1 at the timeout with the diagnosis', async () => {
+    const r = await runCli(['apply', '--wait', '--timeout', '1s', '--poll-interval', '200ms', '--no-prune'], fake.env('startup-probe-killed'));
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toContain('[startup-probe-killed]');
+    expect(r.stderr).toContain('fix: raise probes.startupTimeoutSeconds (now 3600 s)');
+    expect(r.stderr).toMatch(/genrm: genrm did not become Ready within 1s: genrm-server-6d8f7c9b54-x7k2p is at "weights loading" \(5% \(5\/95 shards\)\); 1 problem\(s\) diagnosed above/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('rejects a malformed --timeout as a usage error', async () => {
+    const r = await runCli(['apply', '--wait', '--timeout', '45 minutes'], fake.env('ready'));
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain("--timeout must be a duration such as 90s, 45m or 2h, got '45 minutes'");
+    expect(fake.calls().filter((c) => verb(c.argv) === 'apply')).toHaveLength(0);
+  });
+});
