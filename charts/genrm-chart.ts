@@ -1,27 +1,39 @@
 /**
  * The deployable unit: maps a validated `Config` to construct props, once.
  */
-import { Chart, type ChartProps } from 'cdk8s';
+import { ApiObject, Chart, JsonPatch, type ChartProps } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { engineArgs } from '../src/config/engine-args.ts';
 import type { Config } from '../src/config/schema.ts';
+import { GpuPreflight } from '../src/constructs/gpu-preflight.ts';
 import { GpuScheduling } from '../src/constructs/gpu-scheduling.ts';
+import { JudgeGate } from '../src/constructs/judge-gate.ts';
 import { labelsFor } from '../src/constructs/labels.ts';
 import { ModelWeights } from '../src/constructs/model-weights.ts';
+import { NetworkIsolation } from '../src/constructs/network-isolation.ts';
+import type { ServerPodProps } from '../src/constructs/server-pod.ts';
 import { VllmServer } from '../src/constructs/vllm-server.ts';
+import { planFromConfig, startupBudgetSeconds } from '../src/plan/compute.ts';
 
 export interface GenrmChartProps extends ChartProps {
   readonly config: Config;
 }
 
+/** Most server pods the config may run (autoscaling's maximum when it is on). */
+export function mostReplicas(c: Config): number {
+  return c.autoscaling.enabled ? Math.max(c.autoscaling.maxReplicas, c.replicas) : c.replicas;
+}
+
 export class GenrmChart extends Chart {
   public readonly server: VllmServer;
   public readonly weights: ModelWeights;
+  public readonly gate: JudgeGate;
 
   constructor(scope: Construct, id: string, props: GenrmChartProps) {
     super(scope, id, { ...props, disableResourceNameHashes: true });
     const c = props.config;
+    const plan = planFromConfig(c);
 
     new kplus.Namespace(this, 'namespace', {
       metadata: { name: c.namespace, labels: labelsFor(c.name, 'namespace') },
@@ -43,6 +55,7 @@ export class GenrmChart extends Chart {
       storageGiB: c.weights.storageGiB,
       storageClassName: c.weights.storageClassName,
       accessMode: c.weights.accessMode,
+      perReplica: c.weights.perReplica,
       existingClaim: c.weights.existingClaim,
       hostPath: c.weights.hostPath,
       path: c.weights.path,
@@ -54,14 +67,36 @@ export class GenrmChart extends Chart {
       scheduling,
     });
 
-    this.server = new VllmServer(this, 'server', {
+    const apiKeySecret = c.apiKey ? { name: c.apiKey.secretName, key: c.apiKey.key } : undefined;
+    this.gate = new JudgeGate(this, 'gate', {
       name: c.name,
       namespace: c.namespace,
-      replicas: c.replicas,
+      image: c.gate.image,
+      model: c.model.id,
+      vllmPort: c.vllm.port,
+      port: c.gate.port,
+      recheckSeconds: c.gate.recheckSeconds,
+      requestTimeoutSeconds: c.gate.requestTimeoutSeconds,
+      maxTokens: c.gate.maxTokens,
+      readinessPeriodSeconds: c.probes.readinessPeriodSeconds,
+      apiKeySecret,
+    });
+
+    const preflight = c.preflight.enabled
+      ? new GpuPreflight(this, 'preflight', {
+          name: c.name,
+          namespace: c.namespace,
+          image: c.gate.image,
+          gpuCount: c.gpus.perPod,
+          minMemoryMiB: plan.requiredGpuMemoryMiB,
+          family: c.scheduling.gpuFamily === 'hopper' ? 'hopper' : 'any',
+        })
+      : undefined;
+
+    const pod: ServerPodProps = {
       image: c.vllm.image,
       imagePullPolicy: c.vllm.imagePullPolicy,
-      servedModelName: c.model.id,
-      engineArgs: engineArgs(c, this.weights.modelFlags),
+      args: engineArgs(c, this.weights),
       port: c.vllm.port,
       gpus: c.gpus.perPod,
       gpuResourceName: c.gpus.resourceName,
@@ -71,18 +106,54 @@ export class GenrmChart extends Chart {
       shmSizeGiB: c.shm.sizeGiB,
       weights: this.weights,
       scheduling,
-      startupTimeoutSeconds: c.probes.startupTimeoutSeconds ?? 3600,
+      startupTimeoutSeconds: startupBudgetSeconds(plan, c.probes.startupTimeoutSeconds),
       startupPeriodSeconds: c.probes.startupPeriodSeconds,
       livenessPeriodSeconds: c.probes.livenessPeriodSeconds,
       livenessFailureThreshold: c.probes.livenessFailureThreshold,
       readinessPeriodSeconds: c.probes.readinessPeriodSeconds,
+      readiness: this.gate.readinessProbe(),
       preStopSeconds: c.drain.preStopSeconds,
       terminationGracePeriodSeconds: c.drain.terminationGracePeriodSeconds,
-      strategy: c.strategy,
-      apiKeySecret: c.apiKey ? { name: c.apiKey.secretName, key: c.apiKey.key } : undefined,
+      apiKeySecret,
       env: c.vllm.env,
       engineReadyTimeoutSeconds: c.vllm.engineReadyTimeoutSeconds,
       priorityClassName: c.scheduling.priorityClassName,
+      gpuInitContainers: preflight ? [preflight.container()] : [],
+      sidecars: [this.gate.container()],
+      extraVolumes: [this.gate.volume, ...(preflight ? [preflight.volume] : [])],
+    };
+
+    const most = mostReplicas(c);
+    this.server = new VllmServer(this, 'server', {
+      ...pod,
+      name: c.name,
+      namespace: c.namespace,
+      replicas: c.replicas,
+      rollout: {
+        strategy: c.rollout.strategy ?? (most > 1 ? 'RollingUpdate' : 'Recreate'),
+        maxSurge: c.rollout.spareNodes,
+      },
+      disruptionBudgetMaxUnavailable: (c.disruptionBudget.enabled ?? most > 1) ? c.disruptionBudget.maxUnavailable : undefined,
+      extraServicePorts: c.monitoring.enabled && c.monitoring.kind === 'ServiceMonitor' ? [{ name: 'gate', port: c.gate.port, targetPort: c.gate.port }] : [],
     });
+    if (c.autoscaling.enabled) {
+      // The autoscaler owns the replica count: applying the manifests must not reset it.
+      ApiObject.of(this.server.workload).addJsonPatch(JsonPatch.remove('/spec/replicas'));
+    }
+
+    if (c.networkPolicy.enabled) {
+      new NetworkIsolation(this, 'network', {
+        name: c.name,
+        namespace: c.namespace,
+        serverSelector: this.server.selector,
+        apiPort: c.vllm.port,
+        gatePort: c.gate.port,
+        allowNamespaces: c.networkPolicy.allowNamespaces,
+        allowPodLabels: c.networkPolicy.allowPodLabels,
+        monitoringNamespace: c.monitoring.enabled ? c.monitoring.namespace : undefined,
+        downloadSelector: this.weights.job ? labelsFor(c.name, 'weights-download') : undefined,
+        downloadEgressCidrs: c.networkPolicy.downloadEgressCidrs,
+      });
+    }
   }
 }

@@ -2,11 +2,14 @@
  * Synthesis: from a validated config to Kubernetes objects and to `dist/*.k8s.yaml`, written
  * atomically (into a temp dir beside the output, then moved into place).
  */
-import { mkdir, mkdtemp, readdir, rename, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve, basename } from 'node:path';
 import { App, YamlOutputType } from 'cdk8s';
 import { GenrmChart } from '../charts/genrm-chart.ts';
+import { UserError } from './cli/errors.ts';
 import type { Config } from './config/schema.ts';
+import { planFromConfig } from './plan/compute.ts';
 
 /** A synthesized Kubernetes object, as plain JSON. */
 export interface KubeObject {
@@ -19,8 +22,20 @@ export interface KubeObject {
 /** The chart id: the output file is `<CHART_ID>.k8s.yaml`. */
 export const CHART_ID = 'genrm';
 
-/** Builds the cdk8s app for a config. `outdir` is where `app.synth()` writes. */
+/**
+ * Refuses a config whose capacity plan does not fit its GPUs (exit 2), with the plan's numbers:
+ * better now than after a 30-minute load.
+ */
+export function assertFits(config: Config): void {
+  const plan = planFromConfig(config);
+  if (!plan.fits) {
+    throw new UserError(`the config does not fit on ${plan.gpu.productName} GPUs (see \`genrm plan\`)`, plan.reasons);
+  }
+}
+
+/** Builds the cdk8s app for a config (refused when it cannot fit). `outdir` is where `app.synth()` writes. */
 export function buildApp(config: Config, outdir?: string): App {
+  assertFits(config);
   const app = new App({ outdir, outputFileExtension: '.k8s.yaml', yamlOutputType: YamlOutputType.FILE_PER_CHART });
   new GenrmChart(app, CHART_ID, { config });
   return app;
@@ -31,6 +46,18 @@ export async function synthesizeObjects(config: Config): Promise<KubeObject[]> {
   const app = buildApp(config);
   const objects = app.charts.flatMap((chart) => chart.toJson()) as KubeObject[];
   return [...objects].sort((a, b) => Number(b.kind === 'Namespace') - Number(a.kind === 'Namespace'));
+}
+
+/** The manifest files of a config, by file name, as `app.synth()` writes them. */
+export async function synthToText(config: Config): Promise<Record<string, string>> {
+  const tmp = await mkdtemp(join(tmpdir(), 'genrm-synth-'));
+  try {
+    buildApp(config, tmp).synth();
+    const files = (await readdir(tmp)).filter((f) => f.endsWith('.k8s.yaml')).sort();
+    return Object.fromEntries(await Promise.all(files.map(async (f) => [f, await readFile(join(tmp, f), 'utf8')] as const)));
+  } finally {
+    await rm(tmp, { recursive: true, force: true });
+  }
 }
 
 /**

@@ -186,7 +186,7 @@ describe('config choices', () => {
     expect(flagValue(vllm.args, '--model')).toBe('/models/genrm-2603');
     expect(flagValue(vllm.args, '--served-model-name')).toBe(MODEL_ID);
     expect(pod.volumes).toContainEqual({ name: 'weights', persistentVolumeClaim: { claimName: 'models', readOnly: true } });
-    expect(pod.initContainers ?? []).toEqual([]);
+    expect((pod.initContainers ?? []).map((c: any) => c.name)).toEqual(['gpu-preflight']); // no wait, no download
     for (const o of objects) expect(() => validateKubeObject(o)).not.toThrow();
   });
 
@@ -200,7 +200,7 @@ describe('config choices', () => {
   });
 
   it('rolls out with maxSurge 0 when RollingUpdate is chosen', async () => {
-    const dep = find(await synth({ strategy: 'RollingUpdate' }), 'Deployment');
+    const dep = find(await synth({ rollout: { strategy: 'RollingUpdate' } }), 'Deployment');
     expect(dep.spec.strategy).toEqual({ type: 'RollingUpdate', rollingUpdate: { maxSurge: 0, maxUnavailable: 1 } });
   });
 
@@ -213,6 +213,11 @@ describe('config choices', () => {
       { key: 'nvidia.com/gpu.product', operator: 'In', values: ['NVIDIA-H100-80GB-HBM3', 'NVIDIA-H200'] },
       { key: 'pool', operator: 'In', values: ['genrm'] },
     ]);
+  });
+
+  it('sets a priority class when asked', async () => {
+    const pod = find(await synth({ scheduling: { priorityClassName: 'genrm-critical' } }), 'Deployment').spec.template.spec;
+    expect(pod.priorityClassName).toBe('genrm-critical');
   });
 
   it('passes extra flags after the card flags and sizes shm and memory together', async () => {

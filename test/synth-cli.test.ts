@@ -49,7 +49,7 @@ const INVALID: [string, string, string, RegExp][] = [
   ['shm larger than memory', 'shm:\n  sizeGiB: 400', 'shm.sizeGiB', /memoryGiB/],
   ['startup budget too short', 'probes:\n  startupTimeoutSeconds: 10', 'probes.startupTimeoutSeconds', /60/],
   ['replicas on RWO storage', 'replicas: 2', 'weights.accessMode', /ReadWriteMany/],
-  ['unknown strategy', 'strategy: BlueGreen', 'strategy', /Recreate/],
+  ['unknown strategy', 'rollout:\n  strategy: BlueGreen', 'rollout.strategy', /Recreate/],
   ['unknown profile', 'profile: a100', 'profile', /h100-tp8/],
   ['api key without secret name', 'apiKey:\n  key: token', 'apiKey.secretName', /expected string/],
 ];

@@ -13,12 +13,35 @@ export function checkRules(c: Config): Problem[] {
   const problems: Problem[] = [];
   const add = (path: string, message: string) => problems.push({ path, message });
 
-  const engineGpus = c.vllm.tensorParallelSize * c.vllm.dataParallelSize;
-  if (engineGpus !== c.gpus.perPod) {
-    add(
-      'vllm.tensorParallelSize',
-      `is ${c.vllm.tensorParallelSize} with vllm.dataParallelSize ${c.vllm.dataParallelSize}, which uses ${engineGpus} GPUs, but gpus.perPod is ${c.gpus.perPod} (make tensorParallelSize x dataParallelSize equal gpus.perPod: 8 x 1 for the card's layout)`,
-    );
+  if (c.topology === 'single-node') {
+    const engineGpus = c.vllm.tensorParallelSize * c.vllm.dataParallelSize;
+    if (engineGpus !== c.gpus.perPod) {
+      add(
+        'vllm.tensorParallelSize',
+        `is ${c.vllm.tensorParallelSize} with vllm.dataParallelSize ${c.vllm.dataParallelSize}, which uses ${engineGpus} GPUs, but gpus.perPod is ${c.gpus.perPod} (make tensorParallelSize x dataParallelSize equal gpus.perPod: 8 x 1 for the card's layout)`,
+      );
+    }
+  } else {
+    const m = c.multiNode;
+    const groupGpus = c.gpus.perPod * m.nodes;
+    const engineGpus = c.vllm.tensorParallelSize * m.pipelineParallelSize;
+    if (groupGpus !== engineGpus) {
+      add(
+        'multiNode.pipelineParallelSize',
+        `gpus.perPod (${c.gpus.perPod}) x multiNode.nodes (${m.nodes}) = ${groupGpus} GPUs, but vllm.tensorParallelSize (${c.vllm.tensorParallelSize}) x multiNode.pipelineParallelSize (${m.pipelineParallelSize}) = ${engineGpus} (make them equal, e.g. 4 GPUs x 2 nodes = tensor parallel 4 x pipeline parallel 2)`,
+      );
+    }
+    if (c.vllm.tensorParallelSize > c.gpus.perPod) {
+      add('vllm.tensorParallelSize', `is ${c.vllm.tensorParallelSize}, more than the ${c.gpus.perPod} GPUs of one node (keep tensor parallel within a node; span nodes with multiNode.pipelineParallelSize)`);
+    }
+    if (c.vllm.dataParallelSize !== 1) {
+      add('vllm.dataParallelSize', 'must be 1 with topology multi-node (scale engines with replicas instead)');
+    }
+    if (c.weights.perReplica) {
+      add('weights.perReplica', 'is not supported with topology multi-node (every pod of a group reads the same weights: use ReadWriteMany storage or staged weights)');
+    } else if (c.weights.source === 'download' && c.weights.accessMode !== 'ReadWriteMany') {
+      add('weights.accessMode', `is ${c.weights.accessMode} but a multi-node group spans ${m.nodes} nodes that all read the weights (use ReadWriteMany storage, or staged weights)`);
+    }
   }
 
   c.vllm.extraArgs.forEach((arg, i) => {
@@ -64,11 +87,33 @@ export function checkRules(c: Config): Problem[] {
   if (w.path !== undefined && (w.path.startsWith('/') || w.path.split('/').includes('..'))) {
     add('weights.path', `'${w.path}' must be a relative path inside the volume, without '..'`);
   }
-  if (c.replicas > 1 && w.source === 'download' && w.accessMode !== 'ReadWriteMany') {
+  const a = c.autoscaling;
+  const mostReplicas = a.enabled ? Math.max(a.maxReplicas, c.replicas) : c.replicas;
+  if (c.topology === 'single-node' && mostReplicas > 1 && w.source === 'download' && !w.perReplica && w.accessMode !== 'ReadWriteMany') {
     add(
       'weights.accessMode',
-      `is ${w.accessMode} but replicas is ${c.replicas} (pods on different nodes cannot share a ${w.accessMode} volume: use ReadWriteMany storage, or staged weights)`,
+      `is ${w.accessMode} but up to ${mostReplicas} server pods share the weights volume (pods on different nodes cannot share a ${w.accessMode} volume: use ReadWriteMany storage, weights.perReplica: true, or staged weights)`,
     );
+  }
+  if (w.perReplica && w.source !== 'download') {
+    add('weights.perReplica', `only applies to downloaded weights (weights.source is ${w.source})`);
+  }
+  if (a.enabled) {
+    if (a.minReplicas > a.maxReplicas) {
+      add('autoscaling.minReplicas', `is ${a.minReplicas}, more than autoscaling.maxReplicas (${a.maxReplicas}) (lower it or raise maxReplicas)`);
+    }
+    if (a.engine === 'hpa' && a.minReplicas < 1) {
+      add('autoscaling.minReplicas', 'must be at least 1 with engine hpa (only KEDA scales to zero)');
+    }
+    if (c.replicas < a.minReplicas || c.replicas > a.maxReplicas) {
+      add('replicas', `is ${c.replicas}, outside autoscaling's ${a.minReplicas}..${a.maxReplicas} (set it within the range: it is the starting size)`);
+    }
+  }
+  if (c.disruptionBudget.enabled && c.disruptionBudget.maxUnavailable >= mostReplicas && mostReplicas > 1) {
+    add('disruptionBudget.maxUnavailable', `is ${c.disruptionBudget.maxUnavailable}, which lets a drain take all ${mostReplicas} server pods (lower it)`);
+  }
+  if (c.rollout.spareNodes > 0 && c.rollout.strategy === 'Recreate') {
+    add('rollout.spareNodes', 'is set but rollout.strategy is Recreate (spare nodes only help a RollingUpdate: remove one of them)');
   }
 
   const budget = c.probes.startupTimeoutSeconds;

@@ -30,6 +30,8 @@ export const MANAGED_FLAGS: Record<string, string> = {
   '--trust-remote-code': 'nothing (it is always set)',
   '--revision': 'model.revision',
   '--data-parallel-size': 'vllm.dataParallelSize',
+  '--pipeline-parallel-size': 'multiNode.pipelineParallelSize',
+  '--distributed-executor-backend': 'topology',
   '--api-key': 'apiKey.secretName (the key comes from a Secret)',
 };
 
@@ -187,6 +189,10 @@ export const configSchema = z
         storageGiB: quantityGiB('weights.storageGiB', 500).default(600).describe('Size of the weights PVC (GiB); the BF16 weights are ~470 GB.'),
         storageClassName: z.string().optional().describe('StorageClass of the weights PVC (default: the cluster default).'),
         accessMode: z.enum(['ReadWriteOnce', 'ReadWriteMany', 'ReadWriteOncePod']).default('ReadWriteOnce').describe('Access mode of the weights PVC.'),
+        perReplica: z
+          .boolean()
+          .default(false)
+          .describe('One weights volume per server pod (a StatefulSet with claim templates; each pod downloads into its own volume) instead of one shared volume.'),
         existingClaim: z.string().optional().describe('With source existingClaim: the PVC holding the weights.'),
         hostPath: z.string().optional().describe('With source hostPath: the node directory holding the weights.'),
         path: z
@@ -228,7 +234,82 @@ export const configSchema = z
       })
       .prefault({})
       .describe('Graceful shutdown.'),
-    strategy: z.enum(['Recreate', 'RollingUpdate']).default('Recreate').describe('Deployment strategy; RollingUpdate uses maxSurge 0 (no spare 8-GPU node needed).'),
+    rollout: z
+      .strictObject({
+        strategy: z
+          .enum(['Recreate', 'RollingUpdate'])
+          .optional()
+          .describe('Update strategy; unset: Recreate for one replica, RollingUpdate (maxSurge 0, maxUnavailable 1) for more.'),
+        spareNodes: z
+          .number()
+          .int()
+          .min(0)
+          .default(0)
+          .describe('Spare GPU nodes the cluster keeps free for rollouts: RollingUpdate may surge by this many pods.'),
+      })
+      .prefault({})
+      .describe('How a new version replaces the running pods (an 8-GPU pod cannot surge without a spare node).'),
+    disruptionBudget: z
+      .strictObject({
+        enabled: z.boolean().optional().describe('A PodDisruptionBudget for the server pods; unset: on when more than one replica (or autoscaling) is configured.'),
+        maxUnavailable: z.number().int().min(1).default(1).describe('Server pods that voluntary disruptions (drains) may take down at once.'),
+      })
+      .prefault({})
+      .describe('Protection against node drains taking every replica at once.'),
+    autoscaling: z
+      .strictObject({
+        enabled: z.boolean().default(false).describe('Scale the server on queue depth.'),
+        engine: z.enum(['keda', 'hpa']).default('keda').describe('keda: a KEDA ScaledObject with a Prometheus trigger; hpa: an HPA on an external metric (needs a Prometheus adapter).'),
+        minReplicas: z.number().int().min(0).default(1).describe('Fewest server pods (0 lets KEDA scale to zero: a cold start takes many minutes).'),
+        maxReplicas: z.number().int().min(1).default(4).describe('Most server pods.'),
+        queueDepthPerReplica: z.number().positive().default(5).describe('Target of vllm:num_requests_waiting per server pod.'),
+        prometheusAddress: z
+          .string()
+          .url('must be a URL such as http://prometheus-operated.monitoring.svc:9090')
+          .default('http://prometheus-operated.monitoring.svc:9090')
+          .describe('Prometheus the KEDA trigger queries.'),
+        scaleUpStabilizationSeconds: z.number().int().min(0).default(60).describe('Wait before adding pods (bursts shorter than this are absorbed by the queue).'),
+        scaleDownStabilizationSeconds: z
+          .number()
+          .int()
+          .min(0)
+          .default(1800)
+          .describe('Wait before removing pods: longer than a cold start, so the model is not unloaded between bursts.'),
+        pollingIntervalSeconds: z.number().int().min(5).default(30).describe('How often KEDA checks the metric.'),
+      })
+      .prefault({})
+      .describe('Autoscaling on vLLM queue depth.'),
+    monitoring: z
+      .strictObject({
+        enabled: z.boolean().default(false).describe('Prometheus scraping of vLLM and the gate (prometheus-operator), and a Grafana dashboard.'),
+        kind: z.enum(['ServiceMonitor', 'PodMonitor']).default('PodMonitor').describe('The prometheus-operator object that scrapes the pods.'),
+        interval: z.string().regex(/^[0-9]+(ms|s|m|h)$/, "must be a duration such as '30s'").default('30s').describe('Scrape interval.'),
+        labels: z.record(z.string(), z.string()).default({}).describe("Extra labels on the monitor (e.g. 'release: prometheus' for the Prometheus selector)."),
+        dashboard: z.boolean().default(true).describe('A Grafana dashboard in a ConfigMap labelled grafana_dashboard=1 (the Grafana sidecar convention).'),
+        namespace: dnsLabel.default('monitoring').describe('Namespace Prometheus scrapes from (for the network policy).'),
+      })
+      .prefault({})
+      .describe('Metrics and dashboards.'),
+    networkPolicy: z
+      .strictObject({
+        enabled: z.boolean().default(false).describe('Default-deny ingress to the server pods, except the clients below.'),
+        allowNamespaces: z.array(dnsLabel).default([]).describe('Namespaces whose pods may call the API port (the trainers).'),
+        allowPodLabels: z.record(z.string(), z.string()).default({}).describe('Pod labels (in any allowed namespace, or this one) that may call the API port.'),
+        downloadEgressCidrs: z
+          .array(z.string().regex(/^[0-9a-fA-F.:]+\/[0-9]{1,3}$/, 'must be a CIDR such as 0.0.0.0/0'))
+          .default(['0.0.0.0/0'])
+          .describe('Where the download Job may connect on 443 (Hugging Face and its CDN); DNS is always allowed.'),
+      })
+      .prefault({})
+      .describe('Network isolation of the model pods.'),
+    topology: z.enum(['single-node', 'multi-node']).default('single-node').describe('single-node: one pod per engine; multi-node: a LeaderWorkerSet (Ray) spanning nodes.'),
+    multiNode: z
+      .strictObject({
+        nodes: z.number().int().min(2).default(2).describe('Pods (nodes) per engine: the leader and its workers.'),
+        pipelineParallelSize: z.number().int().min(1).default(2).describe('--pipeline-parallel-size (across nodes); tensor parallel stays within a node.'),
+      })
+      .prefault({})
+      .describe('With topology multi-node: the group layout; each pod (node) takes gpus.perPod GPUs, tensor parallel within a node x pipeline parallel across nodes.'),
     gate: z
       .strictObject({
         image: pinnedImage
@@ -241,6 +322,12 @@ export const configSchema = z
       })
       .prefault({})
       .describe('The 1+2 judging readiness gate beside vLLM.'),
+    preflight: z
+      .strictObject({
+        enabled: z.boolean().default(true).describe('A first init container that checks the GPUs with nvidia-smi (count, Hopper, memory for the plan) and fails fast.'),
+      })
+      .prefault({})
+      .describe('The GPU preflight check of each server pod.'),
     apiKey: z
       .strictObject({
         secretName: secretName.describe('Name of the Secret (in the namespace) holding the API key.'),

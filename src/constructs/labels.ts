@@ -7,7 +7,20 @@ export const MANAGED_BY = 'genrm';
 export const PART_OF = 'genrm-deploy';
 export const APP_NAME = 'genrm';
 
-export type Component = 'server' | 'service' | 'weights' | 'weights-download' | 'gate' | 'namespace' | 'service-account';
+export type Component =
+  | 'server'
+  | 'service'
+  | 'service-headless'
+  | 'server-worker'
+  | 'weights'
+  | 'weights-download'
+  | 'gate'
+  | 'preflight'
+  | 'namespace'
+  | 'service-account'
+  | 'autoscaler'
+  | 'monitoring'
+  | 'network-policy';
 
 /** Labels of one object of the deployment named `instance`. */
 export function labelsFor(instance: string, component: Component, version?: string): Record<string, string> {
@@ -49,6 +62,6 @@ export function imageVersion(image: string): string | undefined {
  * cdk8s-plus stamps pod templates with `cdk8s.io/metadata.addr` (a hashed construct address)
  * even when it does not select on it; names and labels here stay readable, so it is removed.
  */
-export function dropAddressLabel(obj: ApiObject): void {
-  obj.addJsonPatch(JsonPatch.remove('/spec/template/metadata/labels/cdk8s.io~1metadata.addr'));
+export function dropAddressLabel(obj: ApiObject, templatePath = '/spec/template'): void {
+  obj.addJsonPatch(JsonPatch.remove(`${templatePath}/metadata/labels/cdk8s.io~1metadata.addr`));
 }

@@ -13,6 +13,7 @@
 import { readFileSync } from 'node:fs';
 import { ApiObject, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
+import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { dropAddressLabel, labelsFor } from './labels.ts';
 import { restrictedSecurityContext } from './security.ts';
@@ -39,6 +40,11 @@ export interface ModelWeightsProps {
   readonly storageClassName?: string;
   /** Access mode of the claim. @default 'ReadWriteOnce' */
   readonly accessMode?: 'ReadWriteOnce' | 'ReadWriteMany' | 'ReadWriteOncePod';
+  /**
+   * One volume per server pod (claim template of a StatefulSet), each pod downloading into its
+   * own volume in an init container, instead of one claim filled by a Job. @default false
+   */
+  readonly perReplica?: boolean;
   /** The claim holding staged weights (source `existingClaim`). */
   readonly existingClaim?: string;
   /** The node directory holding staged weights (source `hostPath`). */
@@ -72,6 +78,8 @@ export class ModelWeights extends Construct {
   public readonly env: Record<string, string>;
   /** The claim created here, if any. */
   public readonly claim?: kplus.PersistentVolumeClaim;
+  /** With `perReplica`: the claim template for the StatefulSet (its name is the volume's). */
+  public readonly claimTemplate?: Record<string, unknown>;
   /** The download Job, if any. */
   public readonly job?: kplus.Job;
   /** The marker file the download writes when complete, if downloading. */
@@ -84,7 +92,22 @@ export class ModelWeights extends Construct {
     const source = props.source ?? 'download';
     const servesCache = source === 'download' || props.path === undefined;
 
-    if (source === 'download') {
+    if (source === 'download' && props.perReplica) {
+      // The StatefulSet's claim template provides the volume named `weights`; this placeholder
+      // only carries the name for the mounts and is replaced in the pod spec (see VllmServer).
+      this.volume = kplus.Volume.fromEmptyDir(this, 'volume', 'weights');
+      this.claimTemplate = {
+        metadata: { name: 'weights', labels: labelsFor(props.name, 'weights') },
+        spec: {
+          accessModes: [props.accessMode ?? 'ReadWriteOnce'],
+          resources: { requests: { storage: k8s.Quantity.fromString(`${props.storageGiB ?? 600}Gi`) } },
+          ...(props.storageClassName ? { storageClassName: props.storageClassName } : {}),
+          volumeMode: 'Filesystem',
+        },
+      };
+      this.readOnly = false;
+      this.env = { HF_HOME: `${WEIGHTS_MOUNT_PATH}/hf`, HF_HUB_OFFLINE: '1' };
+    } else if (source === 'download') {
       this.claim = new kplus.PersistentVolumeClaim(this, 'claim', {
         metadata: { name: `${props.name}-weights`, namespace: props.namespace, labels: labelsFor(props.name, 'weights') },
         accessModes: [accessMode(props.accessMode ?? 'ReadWriteOnce')],
@@ -119,12 +142,33 @@ export class ModelWeights extends Construct {
 
     if (source === 'download') {
       this.completeMarker = `${WEIGHTS_MOUNT_PATH}/.genrm/${markerName(props.modelId, props.revision)}.complete`;
-      this.job = this.downloadJob(props, this.completeMarker);
+      this.script = new kplus.ConfigMap(this, 'script', {
+        metadata: { name: `${props.name}-weights-download`, namespace: props.namespace, labels: labelsFor(props.name, 'weights-download') },
+        data: { 'download-weights.py': DOWNLOAD_SCRIPT },
+      });
+      this.downloader = this.downloadContainer(props, this.completeMarker);
+      if (!props.perReplica) this.job = this.downloadJob(props);
     }
   }
 
-  /** The init container that holds a server pod until the download is complete (download only). */
-  waitContainer(): kplus.ContainerProps | undefined {
+  /**
+   * The init containers a server pod needs before vLLM starts: with a shared claim, a wait for
+   * the Job's completion marker; with a volume per pod, the download itself (a no-op once the
+   * marker exists); nothing for staged weights.
+   */
+  initContainers(): kplus.ContainerProps[] {
+    if (this.claimTemplate && this.downloader) return [this.downloader];
+    const wait = this.waitContainer();
+    return wait ? [wait] : [];
+  }
+
+  /** Volumes the init containers need besides the weights (the download script). */
+  initVolumes(): kplus.Volume[] {
+    return this.claimTemplate && this.scriptVolume ? [this.scriptVolume] : [];
+  }
+
+  /** The init container that holds a server pod until the download is complete (shared claim only). */
+  private waitContainer(): kplus.ContainerProps | undefined {
     if (!this.completeMarker || !this.job) return undefined;
     const job = this.job.name;
     return {
@@ -152,11 +196,13 @@ export class ModelWeights extends Construct {
     };
   }
 
-  private downloadJob(props: ModelWeightsProps, marker: string): kplus.Job {
-    const script = new kplus.ConfigMap(this, 'script', {
-      metadata: { name: `${props.name}-weights-download`, namespace: props.namespace, labels: labelsFor(props.name, 'weights-download') },
-      data: { 'download-weights.py': DOWNLOAD_SCRIPT },
-    });
+  private script?: kplus.ConfigMap;
+  private scriptVolume?: kplus.Volume;
+  private downloader?: kplus.ContainerProps;
+
+  /** The container that downloads the pinned revision into the volume (resumable, idempotent). */
+  private downloadContainer(props: ModelWeightsProps, marker: string): kplus.ContainerProps {
+    this.scriptVolume = kplus.Volume.fromConfigMap(this, 'script-volume', this.script!, { name: 'download-script' });
     const env: Record<string, kplus.EnvValue> = {
       GENRM_MODEL_ID: kplus.EnvValue.fromValue(props.modelId),
       GENRM_MODEL_REVISION: kplus.EnvValue.fromValue(props.revision),
@@ -171,6 +217,27 @@ export class ModelWeights extends Construct {
       const secret = kplus.Secret.fromSecretName(this, 'hf-token', props.hfTokenSecret.name);
       env.HF_TOKEN = kplus.EnvValue.fromSecretValue({ secret, key: props.hfTokenSecret.key });
     }
+    return {
+      name: props.perReplica ? 'download-weights' : 'download',
+      image: props.downloadImage,
+      imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
+      command: ['python3', '/opt/genrm/download-weights.py'],
+      envVariables: env,
+      volumeMounts: [
+        { path: WEIGHTS_MOUNT_PATH, volume: this.volume },
+        { path: '/opt/genrm', volume: this.scriptVolume, readOnly: true },
+      ],
+      resources: {
+        cpu: { request: kplus.Cpu.units(2), limit: kplus.Cpu.units(8) },
+        memory: { request: Size.gibibytes(4), limit: Size.gibibytes(16) },
+        ephemeralStorage: { request: Size.gibibytes(10), limit: Size.gibibytes(50) },
+      },
+      // The vLLM image runs as root and the cache directories it writes are read by root.
+      securityContext: restrictedSecurityContext({ nonRoot: false, readOnlyRoot: false }),
+    };
+  }
+
+  private downloadJob(props: ModelWeightsProps): kplus.Job {
     const job = new kplus.Job(this, 'download', {
       metadata: { name: `${props.name}-weights-download`, namespace: props.namespace, labels: labelsFor(props.name, 'weights-download') },
       podMetadata: { labels: labelsFor(props.name, 'weights-download') },
@@ -179,31 +246,8 @@ export class ModelWeights extends Construct {
       restartPolicy: kplus.RestartPolicy.NEVER,
       automountServiceAccountToken: false,
       securityContext: { ensureNonRoot: false },
-      volumes: [this.volume],
-      containers: [
-        {
-          name: 'download',
-          image: props.downloadImage,
-          imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
-          command: ['python3', '/opt/genrm/download-weights.py'],
-          envVariables: env,
-          volumeMounts: [
-            { path: WEIGHTS_MOUNT_PATH, volume: this.volume },
-            {
-              path: '/opt/genrm',
-              volume: kplus.Volume.fromConfigMap(this, 'script-volume', script, { name: 'script' }),
-              readOnly: true,
-            },
-          ],
-          resources: {
-            cpu: { request: kplus.Cpu.units(2), limit: kplus.Cpu.units(8) },
-            memory: { request: Size.gibibytes(4), limit: Size.gibibytes(16) },
-            ephemeralStorage: { request: Size.gibibytes(10), limit: Size.gibibytes(50) },
-          },
-          // The vLLM image runs as root and the cache directories it writes are read by root.
-          securityContext: restrictedSecurityContext({ nonRoot: false, readOnlyRoot: false }),
-        },
-      ],
+      volumes: [this.volume, this.scriptVolume!],
+      containers: [this.downloader!],
     });
     props.scheduling.applyTo(job, { tolerateGpuTaint: true });
     dropAddressLabel(ApiObject.of(job));

@@ -1,0 +1,86 @@
+import { describe, expect, it } from 'vitest';
+import { MODEL_ID } from '../src/config/schema.ts';
+import { bundleProgram } from '../src/constructs/bundle.ts';
+import { container, find, synth } from './helpers/manifests.ts';
+import { validateKubeObject } from './helpers/kube-schema.ts';
+
+describe('the judge gate in the server pod', async () => {
+  const objects = await synth();
+  const pod = find(objects, 'Deployment', 'genrm-server').spec.template.spec;
+  const vllm = container(pod, 'vllm');
+  const gate = container(pod, 'judge-gate');
+  const env = Object.fromEntries(gate.env.map((e: any) => [e.name, e.value]));
+
+  it("wires vLLM's readiness probe to the gate's /ready", () => {
+    expect(vllm.readinessProbe.httpGet).toMatchObject({ path: '/ready', port: 8081 });
+    expect(vllm.readinessProbe.exec).toBeUndefined();
+    expect(gate.ports).toContainEqual({ containerPort: 8081, name: 'gate', protocol: 'TCP' });
+  });
+
+  it("carries the gate's code, bundled, in a ConfigMap mounted into the sidecar", () => {
+    const cm = find(objects, 'ConfigMap', 'genrm-gate');
+    expect(cm.data['gate.mjs']).toBe(bundleProgram('gate'));
+    expect(cm.data['gate.mjs']).toContain('/ready');
+    expect(cm.data['gate.mjs']).not.toMatch(/from ['"](?!node:)[a-z@][^'"]*['"]/); // no npm imports left
+    expect(Buffer.byteLength(JSON.stringify(cm))).toBeLessThan(900 * 1024); // ConfigMaps hold at most 1 MiB
+    expect(gate.command).toEqual(['node', '/opt/genrm-gate/gate.mjs']);
+    const vol = pod.volumes.find((v: any) => v.configMap?.name === 'genrm-gate');
+    expect(gate.volumeMounts).toContainEqual({ mountPath: '/opt/genrm-gate', name: vol.name, readOnly: true });
+  });
+
+  it('points the gate at vLLM in the same pod with the served model', () => {
+    expect(env.GENRM_GATE_BASE_URL).toBe('http://127.0.0.1:5000/v1');
+    expect(env.GENRM_GATE_MODEL).toBe(MODEL_ID);
+    expect(Number(env.GENRM_GATE_RECHECK_SECONDS)).toBeGreaterThanOrEqual(300);
+    expect(env.GENRM_GATE_PORT).toBe('8081');
+  });
+
+  it('runs the gate small, non-root, on a read-only root filesystem, on a pinned image', () => {
+    expect(gate.image).toMatch(/^node:20\.\d+\.\d+/);
+    expect(gate.securityContext).toMatchObject({ runAsNonRoot: true, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false });
+    expect(gate.resources.requests).toEqual({ cpu: '20m', memory: '64Mi' });
+    expect(gate.resources.limits['nvidia.com/gpu']).toBeUndefined();
+    expect(gate.livenessProbe.httpGet).toMatchObject({ path: '/live', port: 8081 });
+  });
+
+  it('sends the API key from the Secret, when one is configured, to vLLM and the gate alike', async () => {
+    const objs = await synth({ apiKey: { secretName: 'judge-key', key: 'token' } });
+    const p = find(objs, 'Deployment').spec.template.spec;
+    const ref = { secretKeyRef: { name: 'judge-key', key: 'token' } };
+    expect(container(p, 'judge-gate').env).toContainEqual({ name: 'GENRM_API_KEY', valueFrom: ref });
+    expect(container(p, 'vllm').env).toContainEqual({ name: 'VLLM_API_KEY', valueFrom: ref });
+  });
+
+  it('lets the gate image be mirrored for air-gapped clusters', async () => {
+    const objs = await synth({ gate: { image: 'registry.internal/mirror/node:20.19.5-bookworm-slim' } });
+    const p = find(objs, 'Deployment').spec.template.spec;
+    expect(container(p, 'judge-gate').image).toBe('registry.internal/mirror/node:20.19.5-bookworm-slim');
+    expect(container(p, 'gpu-preflight').image).toBe('registry.internal/mirror/node:20.19.5-bookworm-slim');
+  });
+});
+
+describe('the GPU preflight', async () => {
+  const objects = await synth();
+  const pod = find(objects, 'Deployment', 'genrm-server').spec.template.spec;
+
+  it('runs first, on the same 8 GPUs, checking count, family and the memory the plan needs', () => {
+    expect(pod.initContainers[0].name).toBe('gpu-preflight');
+    const pre = pod.initContainers[0];
+    expect(pre.resources.limits['nvidia.com/gpu']).toBe(8);
+    const env = Object.fromEntries(pre.env.map((e: any) => [e.name, e.value]));
+    expect(env.GENRM_PREFLIGHT_GPU_COUNT).toBe('8');
+    expect(env.GENRM_PREFLIGHT_FAMILY).toBe('hopper');
+    expect(Number(env.GENRM_PREFLIGHT_MIN_MEMORY_MIB)).toBeGreaterThan(60_000);
+    expect(Number(env.GENRM_PREFLIGHT_MIN_MEMORY_MIB)).toBeLessThan(81_559); // an H100 passes
+    expect(find(objects, 'ConfigMap', 'genrm-preflight').data['preflight.mjs']).toBe(bundleProgram('preflight'));
+  });
+
+  it('can be turned off', async () => {
+    const p = find(await synth({ preflight: { enabled: false } }), 'Deployment').spec.template.spec;
+    expect(p.initContainers.map((c: any) => c.name)).toEqual(['wait-for-weights']);
+  });
+
+  it('all objects stay schema-valid', () => {
+    for (const o of objects) expect(() => validateKubeObject(o), `${o.kind}/${o.metadata.name}`).not.toThrow();
+  });
+});
