@@ -13,6 +13,9 @@ import { labelsFor } from '../src/constructs/labels.ts';
 import { ModelWeights } from '../src/constructs/model-weights.ts';
 import { NetworkIsolation } from '../src/constructs/network-isolation.ts';
 import type { ServerPodProps } from '../src/constructs/server-pod.ts';
+import { ServerAutoscaler } from '../src/constructs/autoscaler.ts';
+import { ServerMonitoring } from '../src/constructs/monitoring.ts';
+import { MultiNodeServer } from '../src/constructs/multi-node-server.ts';
 import { VllmServer } from '../src/constructs/vllm-server.ts';
 import { planFromConfig, startupBudgetSeconds } from '../src/plan/compute.ts';
 
@@ -26,7 +29,8 @@ export function mostReplicas(c: Config): number {
 }
 
 export class GenrmChart extends Chart {
-  public readonly server: VllmServer;
+  /** The labels selecting the pods that serve the API. */
+  public readonly selector: Record<string, string>;
   public readonly weights: ModelWeights;
   public readonly gate: JudgeGate;
 
@@ -124,28 +128,80 @@ export class GenrmChart extends Chart {
     };
 
     const most = mostReplicas(c);
-    this.server = new VllmServer(this, 'server', {
-      ...pod,
-      name: c.name,
-      namespace: c.namespace,
-      replicas: c.replicas,
-      rollout: {
-        strategy: c.rollout.strategy ?? (most > 1 ? 'RollingUpdate' : 'Recreate'),
-        maxSurge: c.rollout.spareNodes,
-      },
-      disruptionBudgetMaxUnavailable: (c.disruptionBudget.enabled ?? most > 1) ? c.disruptionBudget.maxUnavailable : undefined,
-      extraServicePorts: c.monitoring.enabled && c.monitoring.kind === 'ServiceMonitor' ? [{ name: 'gate', port: c.gate.port, targetPort: c.gate.port }] : [],
-    });
+    const disruptionBudgetMaxUnavailable = (c.disruptionBudget.enabled ?? most > 1) ? c.disruptionBudget.maxUnavailable : undefined;
+    const extraServicePorts =
+      c.monitoring.enabled && c.monitoring.kind === 'ServiceMonitor' ? [{ name: 'gate', port: c.gate.port, targetPort: c.gate.port }] : [];
+    let target: { apiVersion: string; kind: string; name: string };
+    let workload: ApiObject;
+    if (c.topology === 'multi-node') {
+      const server = new MultiNodeServer(this, 'server', {
+        ...pod,
+        name: c.name,
+        namespace: c.namespace,
+        replicas: c.replicas,
+        nodes: c.multiNode.nodes,
+        disruptionBudgetMaxUnavailable,
+        extraServicePorts,
+      });
+      this.selector = server.selector;
+      workload = server.leaderWorkerSet;
+    } else {
+      const server = new VllmServer(this, 'server', {
+        ...pod,
+        name: c.name,
+        namespace: c.namespace,
+        replicas: c.replicas,
+        rollout: {
+          strategy: c.rollout.strategy ?? (most > 1 ? 'RollingUpdate' : 'Recreate'),
+          maxSurge: c.rollout.spareNodes,
+        },
+        disruptionBudgetMaxUnavailable,
+        extraServicePorts,
+      });
+      this.selector = server.selector;
+      workload = ApiObject.of(server.workload);
+    }
+    target = { apiVersion: workload.apiVersion, kind: workload.kind, name: workload.name };
+
     if (c.autoscaling.enabled) {
       // The autoscaler owns the replica count: applying the manifests must not reset it.
-      ApiObject.of(this.server.workload).addJsonPatch(JsonPatch.remove('/spec/replicas'));
+      workload.addJsonPatch(JsonPatch.remove('/spec/replicas'));
+      new ServerAutoscaler(this, 'autoscaler', {
+        name: c.name,
+        namespace: c.namespace,
+        target,
+        engine: c.autoscaling.engine,
+        minReplicas: c.autoscaling.minReplicas,
+        maxReplicas: c.autoscaling.maxReplicas,
+        queueDepthPerReplica: c.autoscaling.queueDepthPerReplica,
+        prometheusAddress: c.autoscaling.prometheusAddress,
+        modelName: c.model.id,
+        scaleUpStabilizationSeconds: c.autoscaling.scaleUpStabilizationSeconds,
+        scaleDownStabilizationSeconds: c.autoscaling.scaleDownStabilizationSeconds,
+        pollingIntervalSeconds: c.autoscaling.pollingIntervalSeconds,
+      });
+    }
+
+    if (c.monitoring.enabled) {
+      new ServerMonitoring(this, 'monitoring', {
+        name: c.name,
+        namespace: c.namespace,
+        serverSelector: this.selector,
+        kind: c.monitoring.kind,
+        apiPortName: 'http',
+        gatePortName: 'gate',
+        interval: c.monitoring.interval,
+        labels: c.monitoring.labels,
+        dashboard: c.monitoring.dashboard,
+        modelName: c.model.id,
+      });
     }
 
     if (c.networkPolicy.enabled) {
       new NetworkIsolation(this, 'network', {
         name: c.name,
         namespace: c.namespace,
-        serverSelector: this.server.selector,
+        serverSelector: this.selector,
         apiPort: c.vllm.port,
         gatePort: c.gate.port,
         allowNamespaces: c.networkPolicy.allowNamespaces,

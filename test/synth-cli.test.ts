@@ -51,6 +51,11 @@ const INVALID: [string, string, string, RegExp][] = [
   ['replicas on RWO storage', 'replicas: 2', 'weights.accessMode', /ReadWriteMany/],
   ['unknown strategy', 'rollout:\n  strategy: BlueGreen', 'rollout.strategy', /Recreate/],
   ['unknown profile', 'profile: a100', 'profile', /h100-tp8/],
+  ['autoscaling min above max', 'weights:\n  accessMode: ReadWriteMany\nautoscaling:\n  enabled: true\n  minReplicas: 5\n  maxReplicas: 2', 'autoscaling.minReplicas', /more than autoscaling\.maxReplicas/],
+  ['hpa cannot scale to zero', 'weights:\n  accessMode: ReadWriteMany\nautoscaling:\n  enabled: true\n  engine: hpa\n  minReplicas: 0', 'autoscaling.minReplicas', /only KEDA/],
+  ['autoscaled RWO weights', 'autoscaling:\n  enabled: true', 'weights.accessMode', /ReadWriteMany/],
+  ['per-replica volumes with staged weights', 'weights:\n  source: hostPath\n  hostPath: /models\n  perReplica: true', 'weights.perReplica', /only applies to downloaded/],
+  ['monitoring interval', 'monitoring:\n  interval: soon', 'monitoring.interval', /duration/],
   ['api key without secret name', 'apiKey:\n  key: token', 'apiKey.secretName', /expected string/],
 ];
 

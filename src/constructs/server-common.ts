@@ -31,13 +31,18 @@ export function serverService(
 /** A PodDisruptionBudget letting drains take at most `maxUnavailable` of the selected pods. */
 export function serverDisruptionBudget(
   scope: Construct,
-  o: { name: string; namespace: string; selector: Record<string, string>; maxUnavailable: number },
+  o: { name: string; namespace: string; selector: Record<string, string>; maxUnavailable: number; components?: string[] },
 ): k8s.KubePodDisruptionBudget {
   return new k8s.KubePodDisruptionBudget(scope, 'pdb', {
     metadata: { name: `${o.name}-server`, namespace: o.namespace, labels: labelsFor(o.name, 'server') },
     spec: {
       maxUnavailable: k8s.IntOrString.fromNumber(o.maxUnavailable),
-      selector: { matchLabels: o.selector },
+      selector: o.components
+        ? {
+            matchLabels: Object.fromEntries(Object.entries(o.selector).filter(([k]) => k !== 'app.kubernetes.io/component')),
+            matchExpressions: [{ key: 'app.kubernetes.io/component', operator: 'In', values: o.components }],
+          }
+        : { matchLabels: o.selector },
       // A pod that never became Ready (still loading, or failing its judge check) may be evicted.
       unhealthyPodEvictionPolicy: 'AlwaysAllow',
     },

@@ -1,0 +1,106 @@
+/**
+ * One engine across several nodes, for nodes with fewer GPUs than the model needs: a
+ * LeaderWorkerSet whose groups run vLLM on Ray, exactly as vLLM documents it for LWS. The leader
+ * starts the Ray head (vLLM's `multi-node-serving.sh leader`), waits for the group, then serves
+ * the OpenAI API with tensor parallel within a node and pipeline parallel across nodes; workers
+ * join the head (`multi-node-serving.sh worker`). The judge gate and the Service are on the
+ * leader only.
+ *
+ * The pod templates are built like the single-node server's (same container, probes, GPUs,
+ * weights, preflight) by rendering cdk8s-plus workloads in a scratch app, then handed to the
+ * LeaderWorkerSet as rendered JSON.
+ */
+import { ApiObject, App, Chart } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-28';
+import { Construct } from 'constructs';
+import { LeaderWorkerSet } from '../crds/index.ts';
+import { imageVersion, labelsFor, serverSelector } from './labels.ts';
+import { serverDisruptionBudget, serverService, serverServiceAccount } from './server-common.ts';
+import { buildServerPod, type ServerPodProps } from './server-pod.ts';
+
+/** vLLM's own Ray bootstrap script, shipped in the vllm/vllm-openai image. */
+export const RAY_BOOTSTRAP = '/vllm-workspace/examples/online_serving/multi-node-serving.sh';
+
+export interface MultiNodeServerProps extends ServerPodProps {
+  readonly name: string;
+  readonly namespace: string;
+  /** Engine groups (each `nodes` pods). @default 1 */
+  readonly replicas?: number;
+  /** Pods per group: the leader and `nodes - 1` workers. */
+  readonly nodes: number;
+  /** A PodDisruptionBudget over the group's pods (a lost worker stops its group too). @default - none */
+  readonly disruptionBudgetMaxUnavailable?: number;
+  /** Extra Service ports. @default - none */
+  readonly extraServicePorts?: kplus.ServicePort[];
+}
+
+/** Renders a pod template the way the single-node server builds it. */
+function renderTemplate(props: ServerPodProps, labels: Record<string, string>): { metadata: Record<string, unknown>; spec: any } {
+  const scratch = new Chart(new App(), 'scratch');
+  const sa = kplus.ServiceAccount.fromServiceAccountName(scratch, 'sa', 'placeholder');
+  const pod = buildServerPod(scratch, sa, props);
+  const workload = new kplus.Deployment(scratch, 'template', { ...pod.podProps, podMetadata: { labels }, replicas: 1 });
+  workload.select(kplus.LabelSelector.of({ labels }));
+  props.scheduling.applyTo(workload);
+  pod.patch(ApiObject.of(workload));
+  const template = (ApiObject.of(workload).toJson() as { spec: { template: { metadata: Record<string, unknown>; spec: any } } }).spec.template;
+  return template;
+}
+
+export class MultiNodeServer extends Construct {
+  public readonly leaderWorkerSet: LeaderWorkerSet;
+  public readonly service: kplus.Service;
+  public readonly serviceAccount: kplus.ServiceAccount;
+  /** The labels selecting the leaders (the pods that serve). */
+  public readonly selector: Record<string, string>;
+
+  constructor(scope: Construct, id: string, props: MultiNodeServerProps) {
+    super(scope, id);
+    const port = props.port ?? 5000;
+    const version = imageVersion(props.image);
+    this.selector = serverSelector(props.name);
+    this.serviceAccount = serverServiceAccount(this, props.name, props.namespace);
+
+    const leader = renderTemplate(
+      {
+        ...props,
+        command: ['sh', '-c', `bash ${RAY_BOOTSTRAP} leader --ray_cluster_size=$(LWS_GROUP_SIZE) && exec python3 -m vllm.entrypoints.openai.api_server "$@"`, 'vllm-leader'],
+      },
+      labelsFor(props.name, 'server', version),
+    );
+    const worker = renderTemplate(
+      {
+        ...props,
+        serves: false,
+        command: ['sh', '-c', `exec bash ${RAY_BOOTSTRAP} worker --ray_address=$(LWS_LEADER_ADDRESS)`],
+        args: [],
+        sidecars: [],
+      },
+      labelsFor(props.name, 'server-worker', version),
+    );
+    for (const t of [leader, worker]) t.spec.serviceAccountName = this.serviceAccount.name;
+
+    this.leaderWorkerSet = new LeaderWorkerSet(this, 'lws', {
+      metadata: { name: `${props.name}-server`, namespace: props.namespace, labels: labelsFor(props.name, 'server', version) },
+      replicas: props.replicas ?? 1,
+      size: props.nodes,
+      leaderTemplate: { rendered: leader },
+      workerTemplate: { rendered: worker },
+      // A restarted pod means a broken Ray group: restart the whole group.
+      restartPolicy: 'RecreateGroupOnPodRestart',
+      maxSurge: 0,
+      maxUnavailable: 1,
+    });
+
+    this.service = serverService(this, { name: props.name, namespace: props.namespace, port, selector: this.selector, extraPorts: props.extraServicePorts });
+    if (props.disruptionBudgetMaxUnavailable !== undefined) {
+      serverDisruptionBudget(this, {
+        name: props.name,
+        namespace: props.namespace,
+        selector: this.selector,
+        maxUnavailable: props.disruptionBudgetMaxUnavailable,
+        components: ['server', 'server-worker'],
+      });
+    }
+  }
+}

@@ -1,0 +1,118 @@
+import { mkdtemp, readFile, readdir, writeFile, cp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
+import { REPO_ROOT, runGenrm } from './helpers/cli.ts';
+import { container, find, synth } from './helpers/manifests.ts';
+import { validateAny } from './helpers/validate-any.ts';
+
+describe('autoscaling with an HPA on the external metric', () => {
+  it('targets the workload with the same queue-depth metric and windows', async () => {
+    const objects = await synth({ weights: { accessMode: 'ReadWriteMany' }, autoscaling: { enabled: true, engine: 'hpa', minReplicas: 2, maxReplicas: 6 }, replicas: 2 });
+    const hpa = find(objects, 'HorizontalPodAutoscaler', 'genrm-server');
+    expect(hpa.apiVersion).toBe('autoscaling/v2');
+    expect(hpa.spec.scaleTargetRef).toEqual({ apiVersion: 'apps/v1', kind: 'Deployment', name: 'genrm-server' });
+    expect([hpa.spec.minReplicas, hpa.spec.maxReplicas]).toEqual([2, 6]);
+    expect(hpa.spec.metrics[0].external.metric.name).toBe('vllm_num_requests_waiting');
+    expect(hpa.spec.metrics[0].external.target).toEqual({ type: 'AverageValue', averageValue: '5' });
+    expect(hpa.spec.behavior.scaleDown.stabilizationWindowSeconds).toBe(1800);
+    expect(objects.some((o) => o.kind === 'ScaledObject')).toBe(false);
+    for (const o of objects) expect(() => validateAny(o), `${o.kind}/${o.metadata.name}`).not.toThrow();
+  });
+
+  it('scales a StatefulSet or a LeaderWorkerSet by its own kind', async () => {
+    const sts = await synth({ weights: { perReplica: true }, autoscaling: { enabled: true } });
+    expect(find(sts, 'ScaledObject').spec.scaleTargetRef).toMatchObject({ kind: 'StatefulSet', apiVersion: 'apps/v1' });
+    const lws = await synth({
+      topology: 'multi-node',
+      gpus: { perPod: 4 },
+      vllm: { tensorParallelSize: 4 },
+      weights: { accessMode: 'ReadWriteMany' },
+      autoscaling: { enabled: true },
+    });
+    expect(find(lws, 'ScaledObject').spec.scaleTargetRef).toMatchObject({ kind: 'LeaderWorkerSet', apiVersion: 'leaderworkerset.x-k8s.io/v1' });
+    expect(find(lws, 'LeaderWorkerSet').spec.replicas).toBeUndefined();
+  });
+});
+
+describe('monitoring with a ServiceMonitor', () => {
+  it("adds the gate's port to the Service and scrapes both ports through it", async () => {
+    const objects = await synth({ monitoring: { enabled: true, kind: 'ServiceMonitor', dashboard: false } });
+    const svc = find(objects, 'Service', 'genrm');
+    expect(svc.spec.ports.map((p: any) => [p.name, p.port])).toEqual([
+      ['http', 5000],
+      ['gate', 8081],
+    ]);
+    const sm = find(objects, 'ServiceMonitor', 'genrm-server');
+    for (const [k, v] of Object.entries(sm.spec.selector.matchLabels)) expect(svc.metadata.labels[k]).toBe(v);
+    expect(sm.spec.endpoints.map((e: any) => e.port)).toEqual(['http', 'gate']);
+    expect(objects.some((o) => o.kind === 'ConfigMap' && o.metadata.name === 'genrm-dashboard')).toBe(false);
+    for (const o of objects) expect(() => validateAny(o)).not.toThrow();
+  });
+});
+
+describe('multi-node config rules', () => {
+  it.each([
+    [{ gpus: { perPod: 4 }, vllm: { tensorParallelSize: 4 }, multiNode: { nodes: 2, pipelineParallelSize: 3 }, weights: { accessMode: 'ReadWriteMany' } }, /multiNode\.pipelineParallelSize: gpus\.perPod \(4\) x multiNode\.nodes \(2\) = 8 GPUs/],
+    [{ gpus: { perPod: 4 }, vllm: { tensorParallelSize: 8 }, multiNode: { nodes: 2, pipelineParallelSize: 1 }, weights: { accessMode: 'ReadWriteMany' } }, /vllm\.tensorParallelSize: is 8, more than the 4 GPUs of one node/],
+    [{ gpus: { perPod: 4 }, vllm: { tensorParallelSize: 4 } }, /weights\.accessMode: is ReadWriteOnce but a multi-node group spans 2 nodes/],
+  ])('rejects %j', async (doc, message) => {
+    const dir = await mkdtemp(join(tmpdir(), 'genrm-mn-'));
+    await writeFile(join(dir, 'c.yaml'), JSON.stringify({ topology: 'multi-node', ...doc }));
+    const r = await runGenrm(['synth', '--config', join(dir, 'c.yaml'), '--out', join(dir, 'out')]);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toMatch(message);
+    expect(await readdir(dir)).toEqual(['c.yaml']);
+  });
+});
+
+describe('Helm and kustomize output', () => {
+  it('`genrm synth --format helm` writes a chart of the same objects', async () => {
+    const out = join(await mkdtemp(join(tmpdir(), 'genrm-helm-')), 'chart');
+    const r = await runGenrm(['synth', '--format', 'helm', '--chart-version', '1.4.0', '--out', out, '--config', join(REPO_ROOT, 'examples/four-replicas-autoscaled.yaml')]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const chart = parseAllDocuments(await readFile(join(out, 'Chart.yaml'), 'utf8'))[0].toJS();
+    expect(chart).toMatchObject({ apiVersion: 'v2', name: 'genrm', type: 'application', version: '1.4.0' });
+    expect(await readdir(join(out, 'templates'))).toEqual(['genrm.k8s.yaml']);
+    const template = await readFile(join(out, 'templates', 'genrm.k8s.yaml'), 'utf8');
+    // every Helm action in the template is an escaped literal "{{": the objects come out unchanged
+    const actions = template.match(/\{\{.*?\}\}/g) ?? [];
+    expect(actions.length).toBeGreaterThan(0); // the dashboard's legends use {{pod}}
+    expect(new Set(actions)).toEqual(new Set(['{{ "{{" }}']));
+    const rendered = template.replaceAll('{{ "{{" }}', '{{');
+    const raw = join(await mkdtemp(join(tmpdir(), 'genrm-raw-')), 'raw');
+    await runGenrm(['synth', '--out', raw, '--config', join(REPO_ROOT, 'examples/four-replicas-autoscaled.yaml')]);
+    expect(rendered).toBe(await readFile(join(raw, 'genrm.k8s.yaml'), 'utf8'));
+  });
+
+  it('rejects a chart version that is not SemVer, and --chart-version without helm', async () => {
+    const a = await runGenrm(['synth', '--format', 'helm', '--chart-version', 'v1', '--out', join(tmpdir(), 'never')]);
+    expect(a.exitCode).toBe(2);
+    expect(a.stderr).toMatch(/not a SemVer/);
+    const b = await runGenrm(['synth', '--chart-version', '1.0.0']);
+    expect(b.exitCode).toBe(2);
+    expect(b.stderr).toMatch(/only applies to --format helm/);
+    const c = await runGenrm(['synth', '--format', 'kustomize']);
+    expect(c.exitCode).toBe(2);
+    expect(c.stderr).toMatch(/--format must be raw or helm/);
+  });
+
+  it('works under `kubectl kustomize` (the real binary) with an overlay', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'genrm-kustomize-'));
+    await cp(join(REPO_ROOT, 'dist'), join(dir, 'base'), { recursive: true });
+    await writeFile(join(dir, 'base', 'kustomization.yaml'), 'resources:\n  - genrm.k8s.yaml\n');
+    await writeFile(
+      join(dir, 'kustomization.yaml'),
+      'resources:\n  - base\ncommonAnnotations:\n  team: rlhf\nimages:\n  - name: vllm/vllm-openai\n    newName: registry.internal/vllm/vllm-openai\n',
+    );
+    const r = await execa('kubectl', ['kustomize', dir], { reject: false, timeout: 30_000 });
+    expect(r.exitCode, String(r.stderr)).toBe(0);
+    const docs = parseAllDocuments(String(r.stdout)).map((d) => d.toJS());
+    const dep = docs.find((d) => d.kind === 'Deployment');
+    expect(dep.metadata.annotations.team).toBe('rlhf');
+    expect(container(dep.spec.template.spec, 'vllm').image).toBe('registry.internal/vllm/vllm-openai:v0.12.0');
+    expect(docs.map((d) => d.kind).sort()).toEqual(parseAllDocuments(await readFile(join(REPO_ROOT, 'dist', 'genrm.k8s.yaml'), 'utf8')).map((d) => d.toJS().kind).sort());
+  });
+});
