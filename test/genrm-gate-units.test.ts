@@ -231,6 +231,46 @@ describe('check loop', () => {
   });
 });
 
+describe('check loop: judging cost', () => {
+  it('judges both orders first and after a failure, then one order per recheck, alternating', async () => {
+    const fake = await startFakeGenrm({ mode: 'plain' });
+    const settings: GateSettings = { baseUrl: fake.baseUrl, model: 'nvidia/Qwen3-Nemotron-235B-A22B-GenRM-2603', apiKey: undefined, host: '127.0.0.1', port: 0, recheckSeconds: 0.05, requestTimeoutSeconds: 5, maxTokens: 100 };
+    const state = initialGateState();
+    const calls: JudgeCheckOptions[] = [];
+    const stop = new AbortController();
+    // pass, pass, pass, fail, pass, pass, then passes
+    const results = [result(true), result(true), result(true), result(false), result(true), result(true)];
+    const loop = runCheckLoop({
+      settings,
+      state,
+      metrics: new GateMetrics(),
+      log: () => {},
+      signal: stop.signal,
+      timing: { modelPollStartMs: 10, modelPollMaxMs: 20, failureRetryStartMs: 20 },
+      check: async (o) => {
+        calls.push(o);
+        return results.shift() ?? result(true);
+      },
+    });
+    try {
+      await waitFor(() => calls.length >= 7);
+    } finally {
+      stop.abort();
+      await loop;
+      await fake.stop();
+    }
+    expect(calls.slice(0, 7).map((c) => (c.orders ?? []).join('+'))).toEqual([
+      'card+mirrored', // first check: both orders
+      'card', // recheck while passing: one order
+      'mirrored', // alternating
+      'card', // this one fails...
+      'card+mirrored', // ...so the next judges both orders again
+      'mirrored', // passing again: one order, continuing the alternation
+      'card',
+    ]);
+  });
+});
+
 async function waitFor(cond: () => boolean, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!cond()) {

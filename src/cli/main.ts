@@ -45,7 +45,8 @@ export function usage(): string {
     ...lines,
     '',
     'Run `genrm <command> --help` for the options of a command.',
-    'Exit codes: 0 success, 1 the operation failed, 2 usage or config error.',
+    'Exit codes: 0 success, 1 the operation failed, 2 usage or config error',
+    '(genrm diff follows kubectl diff: 1 means there are changes, 3 that the diff failed).',
     '',
   ].join('\n');
 }

@@ -7,7 +7,7 @@
  *   → again, until the signal aborts.
  */
 import { setTimeout as sleepTimer } from 'node:timers/promises';
-import { runJudgeCheck, type JudgeCheckOptions, type JudgeCheckResult } from '../genrm/check.ts';
+import { BOTH_ORDERS, runJudgeCheck, type JudgeCheckOptions, type JudgeCheckResult, type OrderName } from '../genrm/check.ts';
 import { listServedModels } from '../genrm/client.ts';
 import type { GateLogger } from './log.ts';
 import type { GateMetrics } from './metrics.ts';
@@ -58,11 +58,18 @@ export async function runCheckLoop(deps: CheckLoopDeps): Promise<void> {
   const check = deps.check ?? runJudgeCheck;
   const recheckMs = settings.recheckSeconds * 1000;
   let failures = 0;
+  // The first check, and every check after a failure, judges both orders. While passing, each
+  // periodic recheck judges one order, alternating: 3600 / recheck judging requests per hour,
+  // and a position bias is still caught within two rechecks.
+  let fullCheckPassed = false;
+  let nextSingle: OrderName = 'card';
 
   while (!signal.aborted) {
     try {
       if (!(await waitForModel(deps, timing, recheckMs))) return;
+      const orders: readonly OrderName[] = fullCheckPassed && failures === 0 ? [nextSingle] : BOTH_ORDERS;
       const result = await check({
+        orders,
         baseUrl: settings.baseUrl,
         model: settings.model,
         apiKey: settings.apiKey,
@@ -77,6 +84,8 @@ export async function runCheckLoop(deps: CheckLoopDeps): Promise<void> {
       if (result.passed) state.lastSuccessEpochMs = finishedAtEpochMs;
       metrics.recordCheck(result, finishedAtEpochMs);
       failures = result.passed ? 0 : failures + 1;
+      if (result.passed && orders.length === BOTH_ORDERS.length) fullCheckPassed = true;
+      if (orders.length === 1) nextSingle = orders[0] === 'card' ? 'mirrored' : 'card';
       const delayMs = nextCheckDelayMs(failures, recheckMs, timing.failureRetryStartMs);
       log('check', checkLogFields(result, delayMs));
       if (!(await sleep(delayMs, signal))) return;
