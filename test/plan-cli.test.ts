@@ -2,7 +2,8 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { computePlan } from '../src/plan/compute.ts';
+import { validateConfig } from '../src/config/load.ts';
+import { computePlan, planInputFromConfig } from '../src/plan/compute.ts';
 import { runGenrm } from './helpers/cli.ts';
 
 async function configFile(text: string): Promise<string> {
@@ -39,15 +40,7 @@ describe('genrm plan (a real process)', () => {
     const r = await runGenrm(['plan', '--gpu', 'h200', '--json']);
     expect(r.exitCode).toBe(0);
     const json = JSON.parse(r.stdout);
-    const expected = computePlan({
-      gpu: 'h200',
-      tensorParallelSize: 8,
-      dataParallelSize: 1,
-      gpusPerPod: 8,
-      maxModelLen: 40000,
-      gpuMemoryUtilization: 0.95,
-      readMiBps: 1000,
-    });
+    const expected = computePlan({ ...planInputFromConfig(validateConfig({})), gpu: 'h200' });
     expect(json.gpu).toBe('h200');
     expect(json.gpuProduct).toBe('NVIDIA H200');
     expect(json.kvCacheTokens).toBe(expected.perEngine.kvCacheTokens);

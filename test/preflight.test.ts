@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { computePlan } from '../src/plan/compute.ts';
+import { validateConfig } from '../src/config/load.ts';
+import { planFromConfig } from '../src/plan/compute.ts';
 import { GPUS } from '../src/plan/gpus.ts';
 import { checkGpus, describeGpu, gpuLabel, isHopper } from '../src/preflight/check.ts';
 import { NvidiaSmiParseError, parseQueryGpuCsv, type GpuRecord } from '../src/preflight/parse.ts';
@@ -15,15 +16,7 @@ const h100Node = (n: number) =>
   Array.from({ length: n }, (_, i) => H100_LINE.replace(/^0,/, `${i},`)).join('\n') + '\n';
 
 /** What the default layout (H100, tensor parallel 8) needs per GPU, from the capacity plan. */
-const H100_NEED_MIB = computePlan({
-  gpu: 'h100-80gb',
-  tensorParallelSize: 8,
-  dataParallelSize: 1,
-  gpusPerPod: 8,
-  maxModelLen: 40000,
-  gpuMemoryUtilization: 0.95,
-  readMiBps: 1000,
-}).requiredGpuMemoryMiB;
+const H100_NEED_MIB = planFromConfig(validateConfig({})).requiredGpuMemoryMiB;
 
 const HOPPER_8 = { count: 8, family: 'hopper' as const, minMemoryMiB: H100_NEED_MIB };
 
