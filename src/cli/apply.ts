@@ -21,7 +21,7 @@ import { formatDuration } from '../status/duration.ts';
 import { createProgressView } from '../status/progress-view.ts';
 import { renderDiagnoses } from '../status/render.ts';
 import { buildReport, type StatusReport } from '../status/report.ts';
-import { fetchSnapshot } from '../status/snapshot.ts';
+import { fetchSnapshot, workloadTypesFor } from '../status/snapshot.ts';
 import { colorEnabled, createStyle } from '../status/style.ts';
 import { watchRollout } from '../status/watch.ts';
 import { synthesizeObjects } from '../synth.ts';
@@ -123,7 +123,7 @@ async function follow(target: KubeTarget, config: Config, context: string, timeo
   const view = createProgressView({ tty, style, write: (s) => process.stdout.write(s), columns: process.stdout.columns });
   process.stdout.write(`waiting up to ${formatDuration(timeoutMs)} for ${config.name} to be Ready\n`);
   const result = await watchRollout({
-    fetch: async () => buildReport(await fetchSnapshot(target, config.name), context),
+    fetch: async () => buildReport(await fetchSnapshot(target, config.name, { workloadTypes: workloadTypesFor(config) }), context),
     onReport: (r) => view.update(r),
     timeoutMs,
     pollMs,

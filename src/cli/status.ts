@@ -3,7 +3,7 @@ import { loadConfig } from '../config/load.ts';
 import { beside, CLUSTER_OPTIONS, CLUSTER_OPTIONS_HELP, openCluster } from '../kube/cli.ts';
 import { renderReport } from '../status/render.ts';
 import { buildReport } from '../status/report.ts';
-import { fetchSnapshot } from '../status/snapshot.ts';
+import { fetchSnapshot, workloadTypesFor } from '../status/snapshot.ts';
 import { colorEnabled, createStyle } from '../status/style.ts';
 import { parseCommandArgs } from './args.ts';
 
@@ -32,7 +32,7 @@ export async function run(argv: string[]): Promise<number> {
   const config = await beside(cluster, () => loadConfig(values.config as string | undefined));
   const target = cluster.target(config);
   const { context } = await cluster.connected;
-  const report = buildReport(await fetchSnapshot(target, config.name), context);
+  const report = buildReport(await fetchSnapshot(target, config.name, { workloadTypes: workloadTypesFor(config) }), context);
   if (values.json === true) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   else process.stdout.write(renderReport(report, createStyle(colorEnabled(process.stdout))));
   return 0;

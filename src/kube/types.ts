@@ -99,8 +99,12 @@ export interface Job extends LiveObject {
   };
 }
 
-export interface Deployment extends LiveObject {
-  kind: 'Deployment';
+/** Kinds that run the server pods, by topology (the status fields read are common to all three). */
+export const SERVER_WORKLOAD_KINDS = ['Deployment', 'StatefulSet', 'LeaderWorkerSet'] as const;
+
+/** The server workload: a Deployment, a StatefulSet (a volume per replica) or a LeaderWorkerSet (multi-node). */
+export interface ServerWorkload extends LiveObject {
+  kind: (typeof SERVER_WORKLOAD_KINDS)[number];
   spec?: { replicas?: number; selector?: { matchLabels?: Record<string, string> } };
   status?: {
     observedGeneration?: number;

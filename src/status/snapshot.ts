@@ -15,7 +15,7 @@ import {
   LABEL_COMPONENT,
   objectNames,
   type ContainerStatus,
-  type Deployment,
+  type ServerWorkload,
   type Job,
   type KubeEvent,
   type KubeTarget,
@@ -23,6 +23,8 @@ import {
   type PersistentVolumeClaim,
   type Pod,
 } from '../kube/index.ts';
+import type { Config } from '../config/schema.ts';
+import { SERVER_WORKLOAD_KINDS } from '../kube/types.ts';
 
 export interface LogExcerpt {
   pod: string;
@@ -36,7 +38,8 @@ export interface ClusterSnapshot {
   takenAt: string;
   name: string;
   namespace: string;
-  deployment?: Deployment;
+  /** The server workload (Deployment, StatefulSet or LeaderWorkerSet). */
+  deployment?: ServerWorkload;
   /** Server pods (component=server), terminating ones included. */
   pods: Pod[];
   /** Pods of the weights download Job. */
@@ -57,10 +60,22 @@ export interface FetchOptions {
   /** Read log excerpts. @default true */
   logs?: boolean;
   now?: () => Date;
+  /** Resource types of the server workload besides Deployments (see `workloadTypesFor`). @default - none */
+  workloadTypes?: string[];
+}
+
+/**
+ * The resource types to list for a config's server workload beyond Deployments: a StatefulSet
+ * with a volume per replica, a LeaderWorkerSet for multi-node (listed only then: the type exists
+ * only where the LeaderWorkerSet CRD is installed).
+ */
+export function workloadTypesFor(config: Pick<Config, 'topology' | 'weights'>): string[] {
+  if (config.topology === 'multi-node') return ['leaderworkersets.leaderworkerset.x-k8s.io'];
+  return config.weights.perReplica ? ['statefulsets.apps'] : [];
 }
 
 export async function fetchSnapshot(target: KubeTarget, name: string, options: FetchOptions = {}): Promise<ClusterSnapshot> {
-  const objects = await getByLabel(target, TYPES, deploymentSelector(name));
+  const objects = await getByLabel(target, [...TYPES, ...(options.workloadTypes ?? [])], deploymentSelector(name));
   const events = await getEvents(target);
   const snapshot = assembleSnapshot(name, target.namespace, objects, events, (options.now?.() ?? new Date()).toISOString());
   if (options.logs !== false) snapshot.logs = await fetchLogs(target, snapshot);
@@ -76,7 +91,9 @@ export function assembleSnapshot(name: string, namespace: string, objects: LiveO
     takenAt,
     name,
     namespace,
-    deployment: objects.find((o): o is Deployment => o.kind === 'Deployment' && o.metadata.name === names.deployment),
+    deployment: objects.find(
+      (o): o is ServerWorkload => (SERVER_WORKLOAD_KINDS as readonly string[]).includes(o.kind) && o.metadata.name === names.deployment,
+    ),
     pods: pods.filter((p) => component(p) === COMPONENT_SERVER),
     downloadPods: pods.filter((p) => component(p) === COMPONENT_DOWNLOAD || p.metadata.labels?.['job-name'] === names.downloadJob),
     jobs: objects.filter((o): o is Job => o.kind === 'Job'),
@@ -88,14 +105,14 @@ export function assembleSnapshot(name: string, namespace: string, objects: LiveO
   return snapshot;
 }
 
-/** Events about our pods, jobs, claims, the Deployment and its ReplicaSets. */
+/** Events about our pods, jobs, claims, the server workload and (for a Deployment) its ReplicaSets. */
 export function relevantEvents(events: KubeEvent[], s: Pick<ClusterSnapshot, 'name' | 'pods' | 'downloadPods' | 'jobs' | 'claims' | 'deployment'>): KubeEvent[] {
   const ours = new Set<string>([...s.pods, ...s.downloadPods, ...s.jobs, ...s.claims].map((o) => `${o.kind}/${o.metadata.name}`));
   const deployment = objectNames(s.name).deployment;
   return events.filter((e) => {
     const { kind, name } = e.involvedObject;
     if (ours.has(`${kind}/${name}`)) return true;
-    if (kind === 'Deployment' && name === deployment) return true;
+    if ((SERVER_WORKLOAD_KINDS as readonly string[]).includes(kind ?? '') && name === deployment) return true;
     return kind === 'ReplicaSet' && typeof name === 'string' && name.startsWith(`${deployment}-`);
   });
 }
