@@ -11,7 +11,7 @@ import type { ApiObjectMetadata } from 'cdk8s';
 import type { Construct } from 'constructs';
 import * as mon from './generated/monitoring.coreos.com.ts';
 import { enumMember } from './util.ts';
-import { checkedSelector, resolveScrapeEndpoint, type ResolvedRelabelConfig, type ScrapeEndpointOptions } from './scrape.ts';
+import { monitorCommonSpec, resolveScrapeEndpoint, type ResolvedRelabelConfig, type ScrapeEndpointOptions } from './scrape.ts';
 
 export interface PodMetricsEndpoint extends ScrapeEndpointOptions {
   /** Name of the container port to scrape. Exactly one of `port` and `portNumber`. @default - none */
@@ -43,18 +43,9 @@ export class PodMonitor extends mon.PodMonitor {
 }
 
 function podMonitorSpec(props: PodMonitorProps): mon.PodMonitorSpec {
-  const where = `PodMonitor ${props.metadata.name ?? '(unnamed)'}`;
-  if (!props.metadata.name) throw new Error('PodMonitor: metadata.name is required');
-  if (props.podMetricsEndpoints.length === 0) throw new Error(`${where}: at least one podMetricsEndpoint is required`);
-  if (props.sampleLimit !== undefined && (!Number.isInteger(props.sampleLimit) || props.sampleLimit < 0)) {
-    throw new Error(`${where}: sampleLimit must be an integer ≥ 0, got ${props.sampleLimit}`);
-  }
+  const { where, common } = monitorCommonSpec('PodMonitor', props, props.podMetricsEndpoints.length);
   return {
-    selector: { matchLabels: checkedSelector(where, props.selector) },
-    namespaceSelector: props.namespaces ? { matchNames: [...props.namespaces] } : undefined,
-    jobLabel: props.jobLabel,
-    podTargetLabels: props.podTargetLabels ? [...props.podTargetLabels] : undefined,
-    sampleLimit: props.sampleLimit,
+    ...common,
     podMetricsEndpoints: props.podMetricsEndpoints.map((e, i) => {
       const at = `${where}: podMetricsEndpoints[${i}]`;
       if ((e.port === undefined) === (e.portNumber === undefined)) {

@@ -140,3 +140,36 @@ export function checkedSelector(where: string, selector: Record<string, string>)
   if (Object.keys(selector).length === 0) throw new Error(`${where}: selector is empty and would match every object in the namespace`);
   return { ...selector };
 }
+
+/** The props PodMonitor and ServiceMonitor share. */
+export interface MonitorCommonProps {
+  readonly metadata: { readonly name?: string };
+  readonly selector: Record<string, string>;
+  readonly namespaces?: readonly string[];
+  readonly jobLabel?: string;
+  readonly podTargetLabels?: readonly string[];
+  readonly sampleLimit?: number;
+}
+
+/**
+ * Checks the props both monitor kinds share and returns the spec fields they have in common,
+ * with `where` (e.g. "PodMonitor genrm-server") for the kind's own error messages.
+ */
+export function monitorCommonSpec(kind: 'PodMonitor' | 'ServiceMonitor', props: MonitorCommonProps, endpoints: number) {
+  const where = `${kind} ${props.metadata.name ?? '(unnamed)'}`;
+  if (!props.metadata.name) throw new Error(`${kind}: metadata.name is required`);
+  if (endpoints === 0) throw new Error(`${where}: at least one ${kind === 'PodMonitor' ? 'podMetricsEndpoint' : 'endpoint'} is required`);
+  if (props.sampleLimit !== undefined && (!Number.isInteger(props.sampleLimit) || props.sampleLimit < 0)) {
+    throw new Error(`${where}: sampleLimit must be an integer ≥ 0, got ${props.sampleLimit}`);
+  }
+  return {
+    where,
+    common: {
+      selector: { matchLabels: checkedSelector(where, props.selector) },
+      namespaceSelector: props.namespaces ? { matchNames: [...props.namespaces] } : undefined,
+      jobLabel: props.jobLabel,
+      podTargetLabels: props.podTargetLabels ? [...props.podTargetLabels] : undefined,
+      sampleLimit: props.sampleLimit,
+    },
+  };
+}

@@ -10,7 +10,7 @@ import type { ApiObjectMetadata } from 'cdk8s';
 import type { Construct } from 'constructs';
 import * as mon from './generated/monitoring.coreos.com.ts';
 import { enumMember } from './util.ts';
-import { checkedSelector, resolveScrapeEndpoint, type ResolvedRelabelConfig, type ScrapeEndpointOptions } from './scrape.ts';
+import { monitorCommonSpec, resolveScrapeEndpoint, type ResolvedRelabelConfig, type ScrapeEndpointOptions } from './scrape.ts';
 
 export interface ServiceMonitorEndpoint extends ScrapeEndpointOptions {
   /** Name of the Service port to scrape (e.g. `http`). */
@@ -42,19 +42,10 @@ export class ServiceMonitor extends mon.ServiceMonitor {
 }
 
 function serviceMonitorSpec(props: ServiceMonitorProps): mon.ServiceMonitorSpec {
-  const where = `ServiceMonitor ${props.metadata.name ?? '(unnamed)'}`;
-  if (!props.metadata.name) throw new Error('ServiceMonitor: metadata.name is required');
-  if (props.endpoints.length === 0) throw new Error(`${where}: at least one endpoint is required`);
-  if (props.sampleLimit !== undefined && (!Number.isInteger(props.sampleLimit) || props.sampleLimit < 0)) {
-    throw new Error(`${where}: sampleLimit must be an integer ≥ 0, got ${props.sampleLimit}`);
-  }
+  const { where, common } = monitorCommonSpec('ServiceMonitor', props, props.endpoints.length);
   return {
-    selector: { matchLabels: checkedSelector(where, props.selector) },
-    namespaceSelector: props.namespaces ? { matchNames: [...props.namespaces] } : undefined,
-    jobLabel: props.jobLabel,
+    ...common,
     targetLabels: props.targetLabels ? [...props.targetLabels] : undefined,
-    podTargetLabels: props.podTargetLabels ? [...props.podTargetLabels] : undefined,
-    sampleLimit: props.sampleLimit,
     endpoints: props.endpoints.map((e, i) => {
       if (!e.port) throw new Error(`${where}: endpoints[${i}].port (a Service port name) is required`);
       const r = resolveScrapeEndpoint(`${where}: endpoints[${i}]`, e);
