@@ -131,7 +131,6 @@ export class GenrmChart extends Chart {
     const disruptionBudgetMaxUnavailable = (c.disruptionBudget.enabled ?? most > 1) ? c.disruptionBudget.maxUnavailable : undefined;
     const extraServicePorts =
       c.monitoring.enabled && c.monitoring.kind === 'ServiceMonitor' ? [{ name: 'gate', port: c.gate.port, targetPort: c.gate.port }] : [];
-    let target: { apiVersion: string; kind: string; name: string };
     let workload: ApiObject;
     if (c.topology === 'multi-node') {
       const server = new MultiNodeServer(this, 'server', {
@@ -161,7 +160,7 @@ export class GenrmChart extends Chart {
       this.selector = server.selector;
       workload = ApiObject.of(server.workload);
     }
-    target = { apiVersion: workload.apiVersion, kind: workload.kind, name: workload.name };
+    const target = { apiVersion: workload.apiVersion, kind: workload.kind, name: workload.name };
 
     if (c.autoscaling.enabled) {
       // The autoscaler owns the replica count: applying the manifests must not reset it.

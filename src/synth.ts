@@ -48,12 +48,17 @@ export async function synthesizeObjects(config: Config): Promise<KubeObject[]> {
   return [...objects].sort((a, b) => Number(b.kind === 'Namespace') - Number(a.kind === 'Namespace'));
 }
 
+/** Synthesizes `config` into the (empty) directory `dir`; returns the manifest file names. */
+async function synthInto(config: Config, dir: string): Promise<string[]> {
+  buildApp(config, dir).synth();
+  return (await readdir(dir)).filter((f) => f.endsWith('.k8s.yaml')).sort();
+}
+
 /** The manifest files of a config, by file name, as `app.synth()` writes them. */
 export async function synthToText(config: Config): Promise<Record<string, string>> {
   const tmp = await mkdtemp(join(tmpdir(), 'genrm-synth-'));
   try {
-    buildApp(config, tmp).synth();
-    const files = (await readdir(tmp)).filter((f) => f.endsWith('.k8s.yaml')).sort();
+    const files = await synthInto(config, tmp);
     return Object.fromEntries(await Promise.all(files.map(async (f) => [f, await readFile(join(tmp, f), 'utf8')] as const)));
   } finally {
     await rm(tmp, { recursive: true, force: true });
@@ -70,9 +75,8 @@ export async function synthToDir(config: Config, outDir: string): Promise<string
   await mkdir(dirname(target), { recursive: true });
   const tmp = await mkdtemp(join(dirname(target), `.tmp-${basename(target)}-`));
   try {
-    buildApp(config, tmp).synth();
+    const written = await synthInto(config, tmp);
     await mkdir(target, { recursive: true });
-    const written = (await readdir(tmp)).filter((f) => f.endsWith('.k8s.yaml')).sort();
     for (const old of await readdir(target)) {
       if (old.endsWith('.k8s.yaml') && !written.includes(old)) await rm(join(target, old));
     }

@@ -23,6 +23,8 @@ const DOWNLOAD_SCRIPT = readFileSync(new URL('./scripts/download-weights.py', im
 
 /** Where the weights volume is mounted in every container. */
 export const WEIGHTS_MOUNT_PATH = '/models';
+/** The Hugging Face cache a download fills, on the weights volume. */
+const DOWNLOAD_HF_HOME = `${WEIGHTS_MOUNT_PATH}/hf`;
 
 export interface ModelWeightsProps {
   /** Resource-name prefix and instance label. */
@@ -105,8 +107,6 @@ export class ModelWeights extends Construct {
           volumeMode: 'Filesystem',
         },
       };
-      this.readOnly = false;
-      this.env = { HF_HOME: `${WEIGHTS_MOUNT_PATH}/hf`, HF_HUB_OFFLINE: '1' };
     } else if (source === 'download') {
       this.claim = new kplus.PersistentVolumeClaim(this, 'claim', {
         metadata: { name: `${props.name}-weights`, namespace: props.namespace, labels: labelsFor(props.name, 'weights') },
@@ -116,21 +116,21 @@ export class ModelWeights extends Construct {
         volumeMode: kplus.PersistentVolumeMode.FILE_SYSTEM,
       });
       this.volume = kplus.Volume.fromPersistentVolumeClaim(this, 'volume', this.claim, { name: 'weights' });
-      this.readOnly = false;
-      this.env = { HF_HOME: `${WEIGHTS_MOUNT_PATH}/hf`, HF_HUB_OFFLINE: '1' };
     } else if (source === 'existingClaim') {
       const claim = kplus.PersistentVolumeClaim.fromClaimName(this, 'existing', props.existingClaim!);
       this.volume = kplus.Volume.fromPersistentVolumeClaim(this, 'volume', claim, { name: 'weights', readOnly: true });
-      this.readOnly = true;
-      this.env = servesCache ? { HF_HOME: WEIGHTS_MOUNT_PATH, HF_HUB_OFFLINE: '1' } : { HF_HUB_OFFLINE: '1' };
     } else {
       this.volume = kplus.Volume.fromHostPath(this, 'volume', 'weights', {
         path: props.hostPath!,
         type: kplus.HostPathVolumeType.DIRECTORY,
       });
-      this.readOnly = true;
-      this.env = servesCache ? { HF_HOME: WEIGHTS_MOUNT_PATH, HF_HUB_OFFLINE: '1' } : { HF_HUB_OFFLINE: '1' };
     }
+
+    // Only a downloaded cache is written to; staged weights are mounted read-only and are either
+    // a Hugging Face cache at the volume's root or a plain model directory (`path`).
+    this.readOnly = source !== 'download';
+    const hfHome = source === 'download' ? DOWNLOAD_HF_HOME : servesCache ? WEIGHTS_MOUNT_PATH : undefined;
+    this.env = { ...(hfHome ? { HF_HOME: hfHome } : {}), HF_HUB_OFFLINE: '1' };
 
     if (servesCache) {
       this.modelArg = props.modelId;
@@ -208,7 +208,7 @@ export class ModelWeights extends Construct {
       GENRM_MODEL_REVISION: kplus.EnvValue.fromValue(props.revision),
       GENRM_COMPLETE_MARKER: kplus.EnvValue.fromValue(marker),
       GENRM_DOWNLOAD_WORKERS: kplus.EnvValue.fromValue(String(props.downloadWorkers ?? 8)),
-      HF_HOME: kplus.EnvValue.fromValue(`${WEIGHTS_MOUNT_PATH}/hf`),
+      HF_HOME: kplus.EnvValue.fromValue(DOWNLOAD_HF_HOME),
       HF_HUB_DISABLE_TELEMETRY: kplus.EnvValue.fromValue('1'),
       HF_HUB_DOWNLOAD_TIMEOUT: kplus.EnvValue.fromValue('60'),
       PYTHONUNBUFFERED: kplus.EnvValue.fromValue('1'),
