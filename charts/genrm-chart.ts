@@ -120,7 +120,6 @@ export class GenrmChart extends Chart {
       terminationGracePeriodSeconds: c.drain.terminationGracePeriodSeconds,
       apiKeySecret,
       env: c.vllm.env,
-      engineReadyTimeoutSeconds: c.vllm.engineReadyTimeoutSeconds,
       priorityClassName: c.scheduling.priorityClassName,
       gpuInitContainers: preflight ? [preflight.container()] : [],
       sidecars: [this.gate.container()],

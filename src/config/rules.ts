@@ -2,7 +2,8 @@
  * Cross-field rules of the config, each reported as `path: what is wrong (how to fix)`.
  * Single-field rules live in the schema.
  */
-import { MANAGED_FLAGS, type Config } from './schema.ts';
+import { managedFlagUses } from './engine-args.ts';
+import { MANAGED_ENV, type Config } from './schema.ts';
 
 export interface Problem {
   path: string;
@@ -44,11 +45,13 @@ export function checkRules(c: Config): Problem[] {
     }
   }
 
-  c.vllm.extraArgs.forEach((arg, i) => {
-    const flag = arg.split('=')[0];
-    const key = MANAGED_FLAGS[flag];
-    if (key) add(`vllm.extraArgs[${i}]`, `'${flag}' is managed by genrm-deploy (set ${key} instead)`);
-  });
+  for (const use of managedFlagUses(c.vllm.extraArgs)) {
+    const spelled = use.arg.split('=')[0] === use.flag ? `'${use.flag}'` : `'${use.arg.split('=')[0]}' (vLLM reads it as ${use.flag})`;
+    add(`vllm.extraArgs[${use.index}]`, `${spelled} is managed by genrm-deploy (set ${use.key} instead)`);
+  }
+  for (const name of Object.keys(c.vllm.env)) {
+    if (Object.hasOwn(MANAGED_ENV, name)) add(`vllm.env.${name}`, `is managed by genrm-deploy (set ${MANAGED_ENV[name]} instead)`);
+  }
 
   const needed = c.drain.preStopSeconds + 30;
   if (c.drain.terminationGracePeriodSeconds < needed) {
@@ -119,12 +122,6 @@ export function checkRules(c: Config): Problem[] {
   const budget = c.probes.startupTimeoutSeconds;
   if (budget !== undefined && budget < c.probes.startupPeriodSeconds) {
     add('probes.startupPeriodSeconds', `is longer than probes.startupTimeoutSeconds (make it shorter)`);
-  }
-  if (budget !== undefined && c.vllm.engineReadyTimeoutSeconds > budget) {
-    add(
-      'vllm.engineReadyTimeoutSeconds',
-      `is ${c.vllm.engineReadyTimeoutSeconds} s, beyond the startup probe budget of ${budget} s (the kubelet would kill a load vLLM still waits for: raise probes.startupTimeoutSeconds or lower this)`,
-    );
   }
   return problems;
 }

@@ -17,22 +17,59 @@ export const MODEL_ID = 'nvidia/Qwen3-Nemotron-235B-A22B-GenRM-2603';
 /** The card's maximum context (128k tokens). */
 export const MAX_CONTEXT_TOKENS = 131072;
 
-/** Flags the tool sets itself, each with the config key to use instead. */
+/**
+ * Flags the tool sets itself (or that would undo what it sets), each with the config key to use
+ * instead. Spelled as vLLM's parser names them; `managedFlag` in engine-args.ts also recognises
+ * their short aliases, underscore spellings, `--flag=value` and abbreviations.
+ */
 export const MANAGED_FLAGS: Record<string, string> = {
   '--model': 'model.id (or weights.*)',
   '--served-model-name': 'model.id',
   '--seed': 'vllm.seed',
   '--port': 'vllm.port',
   '--host': 'vllm.port (the server always binds 0.0.0.0)',
+  '--uds': 'vllm.port (the server listens on TCP for the probes and the gate)',
   '--tensor-parallel-size': 'vllm.tensorParallelSize',
   '--max-model-len': 'vllm.maxModelLen',
   '--gpu-memory-utilization': 'vllm.gpuMemoryUtilization',
   '--trust-remote-code': 'nothing (it is always set)',
   '--revision': 'model.revision',
+  '--tokenizer-revision': 'model.revision',
   '--data-parallel-size': 'vllm.dataParallelSize',
+  '--data-parallel-size-local': 'vllm.dataParallelSize (every engine of a pod runs in that pod)',
+  '--api-server-count': 'nothing (one API server per pod)',
+  '--headless': 'topology (multi-node workers run headless)',
+  '--nnodes': 'multiNode.nodes',
+  '--node-rank': 'topology (each pod of a multi-node group gets its rank)',
+  '--master-addr': 'topology (the group leader is the master)',
+  '--master-port': 'topology (the group leader is the master)',
   '--pipeline-parallel-size': 'multiNode.pipelineParallelSize',
   '--distributed-executor-backend': 'topology',
+  '--scheduling-policy': 'nothing (the judge gate relies on the scheduling policy genrm-deploy sets)',
   '--api-key': 'apiKey.secretName (the key comes from a Secret)',
+  '--config': 'vllm.extraArgs (a vLLM config file can set any managed flag: list the flags instead)',
+};
+
+/**
+ * Environment variables the tool sets itself, or that undo what it sets, each with the config
+ * key to use instead.
+ */
+export const MANAGED_ENV: Record<string, string> = {
+  VLLM_API_KEY: 'apiKey.secretName (the key comes from a Secret; the judge gate reads it too)',
+  HF_TOKEN: 'weights.hfTokenSecret (the token comes from a Secret)',
+  HUGGING_FACE_HUB_TOKEN: 'weights.hfTokenSecret (the token comes from a Secret)',
+  HF_HUB_OFFLINE: 'nothing (the server always serves the weights on its volume offline)',
+  TRANSFORMERS_OFFLINE: 'nothing (the server always serves the weights on its volume offline)',
+  HF_HOME: 'weights.* (the cache location follows the weights source)',
+  HF_HUB_CACHE: 'weights.* (the cache location follows the weights source)',
+  HUGGINGFACE_HUB_CACHE: 'weights.* (the cache location follows the weights source)',
+  VLLM_CACHE_ROOT: 'nothing (the compile cache goes on the weights volume when it is writable)',
+  VLLM_PORT: 'vllm.port',
+  VLLM_HOST_IP: 'topology (set per pod in multi-node groups)',
+  VLLM_NO_USAGE_STATS: 'nothing (usage statistics are always off)',
+  DO_NOT_TRACK: 'nothing (usage statistics are always off)',
+  CUDA_VISIBLE_DEVICES: 'gpus.perPod (the device plugin assigns the GPUs)',
+  NVIDIA_VISIBLE_DEVICES: 'gpus.perPod (the device plugin assigns the GPUs)',
 };
 
 const dnsLabel = z
@@ -138,8 +175,10 @@ export const configSchema = z
           .array(z.string())
           .default([])
           .describe('Extra vLLM flags; flags the tool manages are rejected.'),
-        env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name'), z.string()).default({}).describe('Extra environment variables for the vLLM container (no secrets: use Secrets).'),
-        engineReadyTimeoutSeconds: z.number().int().min(60).default(3600).describe('VLLM_ENGINE_READY_TIMEOUT_S: how long the API server waits for the engine to load.'),
+        env: z
+          .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name'), z.string())
+          .default({})
+          .describe('Extra environment variables for the vLLM container (no secrets: use Secrets); variables the tool manages are rejected.'),
       })
       .prefault({})
       .describe('The vLLM server.'),

@@ -71,8 +71,6 @@ export interface ServerPodProps {
   readonly apiKeySecret?: { name: string; key: string };
   /** Extra environment (no secrets). @default - none */
   readonly env?: Record<string, string>;
-  /** VLLM_ENGINE_READY_TIMEOUT_S. @default 3600 */
-  readonly engineReadyTimeoutSeconds?: number;
   /** @default - none */
   readonly priorityClassName?: string;
   /**
@@ -112,7 +110,6 @@ export function buildServerPod(scope: Construct, serviceAccount: kplus.IServiceA
   ];
   const env: Record<string, string> = {
     ...weights.env,
-    VLLM_ENGINE_READY_TIMEOUT_S: String(props.engineReadyTimeoutSeconds ?? 3600),
     VLLM_NO_USAGE_STATS: '1',
     DO_NOT_TRACK: '1',
   };
