@@ -36,7 +36,7 @@ describe('the judge gate in the server pod', async () => {
   });
 
   it('runs the gate small, non-root, on a read-only root filesystem, on a pinned image', () => {
-    expect(gate.image).toMatch(/^node:20\.\d+\.\d+/);
+    expect(gate.image).toMatch(/^node:24\.\d+\.\d+/);
     expect(gate.securityContext).toMatchObject({ runAsNonRoot: true, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false });
     expect(gate.resources.requests).toEqual({ cpu: '20m', memory: '64Mi' });
     expect(gate.resources.limits['nvidia.com/gpu']).toBeUndefined();

