@@ -1,7 +1,11 @@
 /**
  * What vLLM's log says about loading. tqdm progress bars arrive as carriage-return-separated
  * updates inside one line (no TTY), so lines are split on `\r` as well as `\n`.
+ *
+ * The start-up lines differ between vLLM releases; their patterns live in the release table
+ * (src/vllm/versions.ts) and a log matches when any known release's pattern matches it.
  */
+import { VLLM_RELEASES, type LogPatterns } from '../vllm/versions.ts';
 
 export interface ShardProgress {
   percent: number;
@@ -21,6 +25,7 @@ export function logLines(text: string): string[] {
   return text.split(/\r\n|\r|\n/).map((l) => l.trimEnd()).filter((l) => l.trim() !== '');
 }
 
+/** `vllm/model_executor/model_loader/weight_utils.py` (v0.12.0 and later): the shard tqdm bar. */
 const SHARDS = /Loading safetensors checkpoint shards:\s*(\d+)% Completed \|\s*(\d+)\/(\d+)/;
 
 /** The last "Loading safetensors checkpoint shards: 45% Completed | 43/95" update. */
@@ -33,9 +38,14 @@ export function shardProgress(text: string): ShardProgress | undefined {
   return undefined;
 }
 
+/** Whether a line matches the pattern `which` of any known vLLM release. */
+function anyRelease(which: keyof LogPatterns, line: string): boolean {
+  return VLLM_RELEASES.some((r) => r.log[which].test(line));
+}
+
 /** The API server is up: the weights are loaded and the engine is built. */
 export function serverStarted(text: string): boolean {
-  return /Application startup complete|Starting vLLM API server|Uvicorn running on/.test(text);
+  return logLines(text).some((l) => anyRelease('serverStarted', l));
 }
 
 /** A short phrase for where the load stands, from the log alone. */
@@ -43,17 +53,22 @@ export function loadingDetail(text: string | undefined): string | undefined {
   if (text === undefined) return undefined;
   if (serverStarted(text)) return 'server started';
   const lines = logLines(text);
-  const last = (re: RegExp) => lines.some((l) => re.test(l));
-  if (last(/Capturing CUDA graph|cuda graph/i)) return 'weights loaded, capturing CUDA graphs';
-  if (last(/# GPU blocks|GPU KV cache size|Available KV cache memory/)) return 'weights loaded, sizing the KV cache';
-  if (last(/Model loading took|Loading weights took/)) return 'weights loaded, profiling memory';
+  const seen = (which: keyof LogPatterns) => lines.some((l) => anyRelease(which, l));
+  if (seen('cudaGraphs')) return 'weights loaded, capturing CUDA graphs';
+  if (seen('kvCacheSized')) return 'weights loaded, sizing the KV cache';
+  if (seen('modelLoaded')) return 'weights loaded, profiling memory';
   const shards = shardProgress(text);
   if (shards) return `${shards.percent}% (${shards.loaded}/${shards.total} shards)`;
-  if (last(/Starting to load model|Loading model weights|Loading safetensors/)) return 'starting to read the weights';
+  if (seen('loadStarted')) return 'starting to read the weights';
   return 'starting the engine';
 }
 
-/** vLLM refusing to start because the KV cache cannot hold one sequence of max-model-len. */
+/**
+ * vLLM refusing to start because the KV cache cannot hold one sequence of max-model-len
+ * (`vllm/v1/core/kv_cache_utils.py`, v0.12.0 and main 2026-08: "No available memory for the
+ * cache blocks", "... KV cache is needed, which is larger than the available KV cache memory";
+ * the "max seq len (...) is larger than the maximum number of tokens" form is vLLM's V0 engine).
+ */
 export function kvCacheShortfall(text: string): KvCacheShortfall | undefined {
   for (const line of logLines(text)) {
     const old = /max seq len \((\d+)\) is larger than the maximum number of tokens that can be stored in KV cache \((\d+)\)/.exec(line);
