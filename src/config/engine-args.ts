@@ -1,4 +1,5 @@
 /** The vLLM server's arguments for a config: the model card's flags, then the user's extra flags. */
+import { vllmRelease } from '../vllm/versions.ts';
 import { MANAGED_FLAGS, type Config } from './schema.ts';
 
 export interface WeightArgs {
@@ -20,7 +21,9 @@ export function engineArgs(c: Config, weights: WeightArgs): string[] {
     '--host', '0.0.0.0',
     '--port', String(c.vllm.port),
     '--tensor-parallel-size', String(c.vllm.tensorParallelSize),
-    ...(multiNode ? ['--pipeline-parallel-size', String(c.multiNode.pipelineParallelSize), '--distributed-executor-backend', 'ray'] : []),
+    ...(multiNode
+      ? ['--pipeline-parallel-size', String(c.multiNode.pipelineParallelSize), '--distributed-executor-backend', vllmRelease(c.vllm.image).multiNode.kind === 'ray' ? 'ray' : 'mp']
+      : []),
     ...(!multiNode && c.vllm.dataParallelSize > 1 ? ['--data-parallel-size', String(c.vllm.dataParallelSize)] : []),
     '--max-model-len', String(c.vllm.maxModelLen),
     '--gpu-memory-utilization', String(c.vllm.gpuMemoryUtilization),

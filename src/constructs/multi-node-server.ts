@@ -1,10 +1,17 @@
 /**
  * One engine across several nodes, for nodes with fewer GPUs than the model needs: a
- * LeaderWorkerSet whose groups run vLLM on Ray, exactly as vLLM documents it for LWS. The leader
- * starts the Ray head (vLLM's `multi-node-serving.sh leader`), waits for the group, then serves
- * the OpenAI API with tensor parallel within a node and pipeline parallel across nodes; workers
- * join the head (`multi-node-serving.sh worker`). The judge gate and the Service are on the
- * leader only.
+ * LeaderWorkerSet whose groups run vLLM as vLLM's LWS guide of the image's release documents it
+ * (the recipe is a property of the release: src/vllm/versions.ts):
+ * - `ray` (v0.12.0): the leader starts the Ray head (vLLM's `multi-node-serving.sh leader`),
+ *   waits for the group, then serves the OpenAI API with tensor parallel within a node and
+ *   pipeline parallel across nodes; workers join the head (`multi-node-serving.sh worker`).
+ *   The script gives up after `--ray_init_timeout` (300 s by default, on both sides), and a
+ *   leader or worker that gives up restarts the whole group (RecreateGroupOnPodRestart): a worker
+ *   still pulling its 20 GB image, or waiting for a GPU node, would restart the group again and
+ *   again. Both sides therefore wait as long as the startup budget.
+ * - `multiprocess` (later releases, whose images have no Ray): every pod runs `vllm serve` with
+ *   `--nnodes`, `--node-rank` and `--master-addr` (the leader's address); workers add `--headless`.
+ * The judge gate and the Service are on the leader only.
  *
  * The pod templates are built like the single-node server's (same container, probes, GPUs,
  * weights, preflight) by rendering cdk8s-plus workloads in a scratch app, then handed to the
@@ -17,9 +24,29 @@ import { LeaderWorkerSet } from '../crds/index.ts';
 import { imageVersion, labelsFor, serverSelector } from './labels.ts';
 import { serverDisruptionBudget, serverService, serverServiceAccount } from './server-common.ts';
 import { buildServerPod, type ServerPodProps } from './server-pod.ts';
+import { vllmRelease } from '../vllm/versions.ts';
 
-/** vLLM's own Ray bootstrap script, shipped in the vllm/vllm-openai image. */
-export const RAY_BOOTSTRAP = '/vllm-workspace/examples/online_serving/multi-node-serving.sh';
+/** The leader's and the workers' container commands (and worker args) for the image's release. */
+export function multiNodeCommands(image: string, budgetSeconds: number, args: string[]): { leader: string[]; worker: string[]; workerArgs: string[] } {
+  const recipe = vllmRelease(image).multiNode;
+  if (recipe.kind === 'ray') {
+    // multi-node-serving.sh (v0.12.0) polls every 5 s until --ray_init_timeout seconds have passed.
+    const timeout = `--ray_init_timeout=${budgetSeconds}`;
+    return {
+      leader: ['sh', '-c', `bash ${recipe.script} leader --ray_cluster_size=$(LWS_GROUP_SIZE) ${timeout} && exec python3 -m vllm.entrypoints.openai.api_server "$@"`, 'vllm-leader'],
+      worker: ['sh', '-c', `exec bash ${recipe.script} worker --ray_address=$(LWS_LEADER_ADDRESS) ${timeout}`],
+      workerArgs: [],
+    };
+  }
+  // vLLM's LWS guide (docs/deployment/frameworks/lws.md, main 2026-08): the same engine flags on
+  // every pod, the group size as --nnodes, the pod's index as --node-rank.
+  const group = '--nnodes $(LWS_GROUP_SIZE) --master-addr $(LWS_LEADER_ADDRESS)';
+  return {
+    leader: ['sh', '-c', `exec vllm serve "$@" ${group} --node-rank 0`, 'vllm-leader'],
+    worker: ['sh', '-c', `exec vllm serve "$@" ${group} --node-rank $(LWS_WORKER_INDEX) --headless`, 'vllm-worker'],
+    workerArgs: args,
+  };
+}
 
 export interface MultiNodeServerProps extends ServerPodProps {
   readonly name: string;
@@ -61,19 +88,14 @@ export class MultiNodeServer extends Construct {
     this.selector = serverSelector(props.name);
     this.serviceAccount = serverServiceAccount(this, props.name, props.namespace);
 
-    const leader = renderTemplate(
-      {
-        ...props,
-        command: ['sh', '-c', `bash ${RAY_BOOTSTRAP} leader --ray_cluster_size=$(LWS_GROUP_SIZE) && exec python3 -m vllm.entrypoints.openai.api_server "$@"`, 'vllm-leader'],
-      },
-      labelsFor(props.name, 'server', version),
-    );
+    const commands = multiNodeCommands(props.image, props.startupTimeoutSeconds ?? 3600, props.args);
+    const leader = renderTemplate({ ...props, command: commands.leader }, labelsFor(props.name, 'server', version));
     const worker = renderTemplate(
       {
         ...props,
         serves: false,
-        command: ['sh', '-c', `exec bash ${RAY_BOOTSTRAP} worker --ray_address=$(LWS_LEADER_ADDRESS)`],
-        args: [],
+        command: commands.worker,
+        args: commands.workerArgs,
         sidecars: [],
       },
       labelsFor(props.name, 'server-worker', version),
