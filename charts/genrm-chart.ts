@@ -66,6 +66,8 @@ export class GenrmChart extends Chart {
       hfTokenSecret: c.weights.hfTokenSecret,
       downloadWorkers: c.weights.downloadWorkers,
       downloadBackoffLimit: c.weights.downloadBackoffLimit,
+      downloadStallSeconds: c.weights.downloadStallSeconds,
+      downloadTransfer: c.weights.downloadDisableXet ? 'http' : c.weights.downloadHighPerformance ? 'xet-high-performance' : 'xet',
       downloadImage: c.vllm.image,
       waitImage: c.gate.image,
       scheduling,

@@ -98,6 +98,9 @@ export function checkRules(c: Config): Problem[] {
       `is ${w.accessMode} but up to ${mostReplicas} server pods share the weights volume (pods on different nodes cannot share a ${w.accessMode} volume: use ReadWriteMany storage, weights.perReplica: true, or staged weights)`,
     );
   }
+  if (w.downloadHighPerformance && w.downloadDisableXet) {
+    add('weights.downloadHighPerformance', 'is an hf-xet mode but weights.downloadDisableXet turns hf-xet off (set one of them)');
+  }
   if (w.perReplica && w.source !== 'download') {
     add('weights.perReplica', `only applies to downloaded weights (weights.source is ${w.source})`);
   }

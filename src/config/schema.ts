@@ -256,6 +256,21 @@ export const configSchema = z
         readMiBps: z.number().positive().default(1000).describe('Read throughput of the weight storage (MiB/s), for the startup estimate.'),
         downloadWorkers: z.number().int().min(1).max(64).default(8).describe('Parallel file downloads (bounded to avoid HF 429s).'),
         downloadBackoffLimit: z.number().int().min(0).default(6).describe('Retries of the download Job (the download resumes).'),
+        downloadStallSeconds: z
+          .number()
+          .int()
+          .min(60, 'must be at least 60 (a slow start of a transfer is not a stall)')
+          .max(86400, 'must be at most 86400 (one day)')
+          .default(600)
+          .describe('Fail a download attempt when no byte has arrived for this long (a stalled transfer); the retry resumes it.'),
+        downloadHighPerformance: z
+          .boolean()
+          .default(false)
+          .describe('HF_XET_HIGH_PERFORMANCE=1: hf-xet uses every core and saturates the network; the download gets 64 GiB of memory instead of 16.'),
+        downloadDisableXet: z
+          .boolean()
+          .default(false)
+          .describe('HF_HUB_DISABLE_XET=1: download over plain HTTP instead of hf-xet (the escape hatch when hf-xet transfers stall).'),
       })
       .prefault({})
       .describe('Where the weights come from.'),

@@ -59,6 +59,14 @@ export interface ModelWeightsProps {
   readonly downloadWorkers?: number;
   /** Retries of the download Job. @default 6 */
   readonly downloadBackoffLimit?: number;
+  /** Seconds without a written byte after which a download attempt fails (and is retried). @default 600 */
+  readonly downloadStallSeconds?: number;
+  /**
+   * How huggingface_hub transfers the files: `xet` (its default with hf-xet installed),
+   * `xet-high-performance` (HF_XET_HIGH_PERFORMANCE=1, 64 GiB of memory) or `http`
+   * (HF_HUB_DISABLE_XET=1). @default 'xet'
+   */
+  readonly downloadTransfer?: 'xet' | 'xet-high-performance' | 'http';
   /** Image of the download Job (needs python3 and huggingface_hub: the vLLM image has both). */
   readonly downloadImage: string;
   /** Image of the wait-for-weights init container (needs /bin/sh). */
@@ -211,8 +219,18 @@ export class ModelWeights extends Construct {
       HF_HOME: kplus.EnvValue.fromValue(DOWNLOAD_HF_HOME),
       HF_HUB_DISABLE_TELEMETRY: kplus.EnvValue.fromValue('1'),
       HF_HUB_DOWNLOAD_TIMEOUT: kplus.EnvValue.fromValue('60'),
+      GENRM_DOWNLOAD_STALL_SECONDS: kplus.EnvValue.fromValue(String(props.downloadStallSeconds ?? 600)),
       PYTHONUNBUFFERED: kplus.EnvValue.fromValue('1'),
     };
+    // huggingface_hub's environment variables (docs: package_reference/environment_variables):
+    // HF_XET_HIGH_PERFORMANCE "will try to saturate the network bandwidth of this machine and
+    // utilize all CPU cores"; HF_HUB_DISABLE_XET falls back to plain HTTP downloads.
+    const transfer = props.downloadTransfer ?? 'xet';
+    if (transfer === 'xet-high-performance') env.HF_XET_HIGH_PERFORMANCE = kplus.EnvValue.fromValue('1');
+    if (transfer === 'http') env.HF_HUB_DISABLE_XET = kplus.EnvValue.fromValue('1');
+    // High-performance mode raises hf-xet's concurrency and buffers; users report OOM kills with
+    // 12 GB and advise 64 GB (an allowance, not a measurement of this model's download).
+    const fast = transfer === 'xet-high-performance';
     if (props.hfTokenSecret) {
       const secret = kplus.Secret.fromSecretName(this, 'hf-token', props.hfTokenSecret.name);
       env.HF_TOKEN = kplus.EnvValue.fromSecretValue({ secret, key: props.hfTokenSecret.key });
@@ -228,8 +246,8 @@ export class ModelWeights extends Construct {
         { path: '/opt/genrm', volume: this.scriptVolume, readOnly: true },
       ],
       resources: {
-        cpu: { request: kplus.Cpu.units(2), limit: kplus.Cpu.units(8) },
-        memory: { request: Size.gibibytes(4), limit: Size.gibibytes(16) },
+        cpu: { request: kplus.Cpu.units(2), limit: kplus.Cpu.units(fast ? 16 : 8) },
+        memory: { request: Size.gibibytes(fast ? 16 : 4), limit: Size.gibibytes(fast ? 64 : 16) },
         ephemeralStorage: { request: Size.gibibytes(10), limit: Size.gibibytes(50) },
       },
       // The vLLM image runs as root and the cache directories it writes are read by root.
