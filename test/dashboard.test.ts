@@ -80,9 +80,11 @@ describe('grafanaDashboard', () => {
     expect(all).toMatch(/time\(\) - \(genrm_gate_last_success_timestamp_seconds\{[^}]*\} > 0\)/);
   });
 
-  it('reads the KV cache from the current and the pre-0.10 vLLM metric name', () => {
+  it('reads the KV cache from the gauge vLLM v0.12.0 exports', () => {
     const kv = exprs.find((e) => e.includes('vllm:kv_cache_usage_perc'));
-    expect(kv).toMatch(/vllm:kv_cache_usage_perc\{[^}]*\} or vllm:gpu_cache_usage_perc\{[^}]*\}/);
+    expect(kv).toMatch(/^max by \(pod\) \(vllm:kv_cache_usage_perc\{[^}]*\}\)$/);
+    // vllm:gpu_cache_usage_perc is gone at vLLM v0.12.0 (vllm/v1/metrics/loggers.py).
+    expect(exprs.join('\n')).not.toContain('gpu_cache_usage_perc');
   });
 
   it('computes p50 and p95 for time to first token, end-to-end latency and check duration', () => {

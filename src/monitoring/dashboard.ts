@@ -9,6 +9,10 @@
  * puts on every scraped series.
  * vLLM series are also filtered by `model_name` when `servedModelName` is given.
  */
+import { DEFAULT_RELEASE } from '../vllm/versions.ts';
+
+/** The KV-cache usage gauge of the vLLM release the deployment runs by default. */
+const KV_CACHE_USAGE = DEFAULT_RELEASE.kvCacheUsageMetric;
 
 export interface GrafanaDashboardOptions {
   readonly title: string;
@@ -29,7 +33,6 @@ export const DASHBOARD_METRICS = [
   'vllm:num_requests_waiting',
   'vllm:num_requests_running',
   'vllm:kv_cache_usage_perc',
-  'vllm:gpu_cache_usage_perc',
   'vllm:time_to_first_token_seconds_bucket',
   'vllm:e2e_request_latency_seconds_bucket',
   'vllm:generation_tokens_total',
@@ -189,9 +192,11 @@ export function grafanaDashboard(options: GrafanaDashboardOptions): GrafanaDashb
   );
   timeseries(
     'KV cache usage',
-    'Fraction of the KV cache blocks in use, per pod (vllm:kv_cache_usage_perc; vllm:gpu_cache_usage_perc before vLLM 0.10).',
+    // vllm:kv_cache_usage_perc exists since vLLM 0.9.2; the older vllm:gpu_cache_usage_perc was
+    // removed before v0.12.0 (vllm/v1/metrics/loggers.py; see src/vllm/versions.ts).
+    `Fraction of the KV cache blocks in use, per pod (${KV_CACHE_USAGE}).`,
     { h: 8, w: 12, x: 12, y: 6 },
-    [target(`max by (pod) (vllm:kv_cache_usage_perc${vllm} or vllm:gpu_cache_usage_perc${vllm})`, '{{pod}}', 'A')],
+    [target(`max by (pod) (${KV_CACHE_USAGE}${vllm})`, '{{pod}}', 'A')],
     'percentunit',
     { max: 1 },
   );
