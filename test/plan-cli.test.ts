@@ -28,8 +28,8 @@ describe('genrm plan (a real process)', () => {
       dataParallelSize: 1,
       fits: true,
       weightsGiBPerGpu: 54.74,
-      kvCacheTokens: 345408,
-      maxConcurrentSequences: 8,
+      kvCacheTokens: 300800,
+      maxConcurrentSequences: 7,
       startupSecondsEstimate: 1049,
       startupBudgetSeconds: 3600,
       reasons: [],
@@ -44,8 +44,8 @@ describe('genrm plan (a real process)', () => {
     expect(json.gpu).toBe('h200');
     expect(json.gpuProduct).toBe('NVIDIA H200');
     expect(json.kvCacheTokens).toBe(expected.perEngine.kvCacheTokens);
-    expect(json.kvCacheTokens).toBeGreaterThan(345408);
-    expect(json.maxConcurrentSequences).toBe(40);
+    expect(json.kvCacheTokens).toBeGreaterThan(300800);
+    expect(json.maxConcurrentSequences).toBe(39);
   });
 
   it('plans a config file with the h200-dp2-tp4 profile', async () => {
@@ -56,10 +56,10 @@ describe('genrm plan (a real process)', () => {
       tensorParallelSize: 4,
       dataParallelSize: 2,
       weightsGiBPerGpu: 56.6,
-      kvCacheTokens: 1588736,
-      maxConcurrentSequences: 39,
+      kvCacheTokens: 1544112,
+      maxConcurrentSequences: 38,
       enginesPerPod: 2,
-      maxConcurrentSequencesPerPod: 78,
+      maxConcurrentSequencesPerPod: 76,
     });
   });
 
@@ -67,7 +67,7 @@ describe('genrm plan (a real process)', () => {
     const r = await runGenrm(['plan']);
     expect(r.exitCode).toBe(0);
     expect(r.stdout).toMatch(/weights \(BF16\)\s+54\.74\s+GiB/);
-    expect(r.stdout).toMatch(/KV cache\s+345,408\s+tokens/);
+    expect(r.stdout).toMatch(/KV cache\s+300,800\s+tokens/);
     expect(r.stdout).toMatch(/estimate\s+1,049\s+s/);
     expect(r.stdout).toMatch(/Verdict: fits/);
   });

@@ -6,6 +6,7 @@ import {
   computePlan,
   GiB,
   planFromConfig,
+  RUNTIME_RESERVE_BYTES,
   RUNTIME_RESERVE_TOTAL_BYTES,
   startupBudgetFromConfig,
   startupBudgetSeconds,
@@ -75,6 +76,19 @@ describe('the model figures', () => {
   });
 });
 
+describe('the runtime reserve', () => {
+  it("covers the sampler's warm-up at vLLM's default max_num_seqs of 1024 on 70+ GiB GPUs", () => {
+    // vllm/engine/arg_utils.py (v0.12.0): max_num_seqs defaults to 1024 on GPUs of 70 GiB or more;
+    // GPUModelRunner._dummy_sampler_run then samples that many rows of the full vocabulary:
+    // BF16 logits (2 B), their float32 copy (4), the sorted copy (4), int64 sort indices (8), the
+    // top-k and top-p masks (1 + 1) and the re-scattered result (4) of apply_top_k_top_p.
+    const maxNumSeqs = 1024;
+    const samplerPeak = maxNumSeqs * QWEN3_235B_A22B.vocabSize * (2 + 4 + 4 + 8 + 1 + 1 + 4);
+    expect(GPUS['h100-80gb'].cudaTotalBytes).toBeGreaterThanOrEqual(70 * GiB);
+    expect(RUNTIME_RESERVE_BYTES.activations).toBeGreaterThanOrEqual(samplerPeak);
+  });
+});
+
 describe('the GPU table', () => {
   it('holds the figures of the real captures in test/fixtures/nvidia-smi', () => {
     for (const [dir, gpu] of [['h100-80gb-hbm3', GPUS['h100-80gb']], ['h200', GPUS.h200]] as const) {
@@ -137,23 +151,23 @@ describe('computePlan', () => {
     const plan = computePlan({ ...H100_TP8, tensorParallelSize: 4, dataParallelSize: 2 });
     expect(plan.fits).toBe(true);
     expect(plan.perGpu.weightBytes).toBe(60_772_718_336);
-    expect(plan.perEngine.maxConcurrentSequences).toBe(7);
-    expect(plan.perPod.maxConcurrentSequences).toBe(14);
+    expect(plan.perEngine.maxConcurrentSequences).toBe(6);
+    expect(plan.perPod.maxConcurrentSequences).toBe(12);
   });
 
   it('refuses a max-model-len the KV cache cannot hold once, naming the largest that fits', () => {
     const plan = computePlan({ ...H100_TP8, maxModelLen: 131072, gpuMemoryUtilization: 0.8 });
     expect(plan.fits).toBe(false);
-    expect(plan.perEngine.kvCacheTokens).toBe(80448);
+    expect(plan.perEngine.kvCacheTokens).toBe(35824);
     expect(plan.reasons).toHaveLength(1);
-    expect(plan.reasons[0]).toMatch(/holds 80448 tokens per engine.*less than one 131072-token sequence.*vLLM refuses to start/);
-    expect(plan.reasons[0]).toContain('lower vllm.maxModelLen to at most 80448');
+    expect(plan.reasons[0]).toMatch(/holds 35824 tokens per engine.*less than one 131072-token sequence.*vLLM refuses to start/);
+    expect(plan.reasons[0]).toContain('lower vllm.maxModelLen to at most 35824');
     // ... and that figure does fit.
-    expect(computePlan({ ...H100_TP8, maxModelLen: 80448, gpuMemoryUtilization: 0.8 }).fits).toBe(true);
+    expect(computePlan({ ...H100_TP8, maxModelLen: 35824, gpuMemoryUtilization: 0.8 }).fits).toBe(true);
   });
 
   it('refuses when weights and reserve leave no KV cache at all', () => {
-    // 0.75 x 79.18 = 59.38 GiB: the 54.74 GiB of weights fit, weights + 5 GiB reserve do not.
+    // 0.75 x 79.18 = 59.38 GiB: the 54.74 GiB of weights fit, weights + 7 GiB reserve do not.
     const plan = computePlan({ ...H100_TP8, gpuMemoryUtilization: 0.75 });
     expect(plan.perGpu.weightBytes).toBeLessThan(plan.perGpu.usableBytes);
     expect(plan.perGpu.kvCacheBytes).toBe(0);
@@ -181,12 +195,12 @@ describe('computePlan', () => {
 
   it('adds up pods and engines for the deployment', () => {
     const plan = computePlan({ ...H100_TP8, gpu: 'h200', tensorParallelSize: 4, dataParallelSize: 2, replicas: 3 });
-    expect(plan.deployment).toEqual({ pods: 3, gpus: 24, maxConcurrentSequences: 3 * 78 });
+    expect(plan.deployment).toEqual({ pods: 3, gpus: 24, maxConcurrentSequences: 3 * 76 });
   });
 
   it('states the smallest GPU memory a layout starts with', () => {
     const plan = computePlan(H100_TP8);
-    expect(plan.requiredGpuMemoryMiB).toBe(66323);
+    expect(plan.requiredGpuMemoryMiB).toBe(68479);
     expect(plan.requiredGpuMemoryMiB).toBeLessThan(GPUS['h100-80gb'].memoryMiB);
     expect(computePlan({ ...H100_TP8, tensorParallelSize: 4, gpusPerPod: 4 }).requiredGpuMemoryMiB).toBeGreaterThan(GPUS['h100-80gb'].memoryMiB);
   });
@@ -249,9 +263,9 @@ describe('the plan report', () => {
     expect(json).toMatchObject({
       fits: true,
       weightsGiBPerGpu: 54.74,
-      kvCacheGiBPerGpu: 15.48,
-      kvCacheTokens: 345408,
-      maxConcurrentSequences: 8,
+      kvCacheGiBPerGpu: 13.48,
+      kvCacheTokens: 300800,
+      maxConcurrentSequences: 7,
       startupSecondsEstimate: 1049,
       startupBudgetSeconds: 3600,
       gpu: 'h100-80gb',
@@ -267,9 +281,9 @@ describe('the plan report', () => {
     const weights = text.split('\n').find((l) => l.includes('weights (BF16)'));
     const kv = text.split('\n').find((l) => l.includes('KV cache') && l.includes('GiB'));
     expect(weights).toMatch(/54\.74\s+GiB/);
-    expect(kv).toMatch(/15\.48\s+GiB/);
+    expect(kv).toMatch(/13\.48\s+GiB/);
     expect(weights!.indexOf('GiB')).toBe(kv!.indexOf('GiB'));
-    expect(text).toMatch(/345,408\s+tokens/);
+    expect(text).toMatch(/300,800\s+tokens/);
     expect(text).toMatch(/Verdict: fits/);
   });
 

@@ -119,7 +119,9 @@ export function buildServerPod(scope: Construct, serviceAccount: kplus.IServiceA
     mounts.push({ path: '/vllm-cache', volume: cache });
     env.VLLM_CACHE_ROOT = '/vllm-cache';
   } else {
-    // torch.compile and CUDA graph caches survive restarts on the weights volume.
+    // VLLM_CACHE_ROOT holds the torch.compile, inductor and Triton caches (vllm/envs.py and
+    // vllm/compilation/compiler_interface.py, v0.12.0):
+    // they survive restarts on the weights volume. CUDA graphs are captured again at every start.
     env.VLLM_CACHE_ROOT = `${WEIGHTS_MOUNT_PATH}/vllm-cache`;
   }
   Object.assign(env, props.env ?? {});

@@ -20,17 +20,25 @@ export const KV_BLOCK_TOKENS = 16;
 /**
  * Memory per GPU that vLLM uses besides weights and KV cache, inside the utilization budget.
  * Estimates, not measurements of this model (no published figure); deliberately on the safe side:
- * - activations, 2 GiB: the peak of vLLM's profiling forward pass at the default
- *   `max_num_batched_tokens` (8192 tokens x 4096 hidden in BF16 is 64 MiB per tensor; the MoE
- *   dispatch buffers for 8 experts per token, the attention workspace and the sampler's
- *   151936-entry float32 logits for up to 256 sequences add up to one to two GiB);
+ * - activations, 4 GiB: the peak of vLLM's memory profile (v0.12.0, `GPUModelRunner.profile_run`
+ *   in `vllm/v1/worker/gpu_model_runner.py`), which runs one forward pass of the default
+ *   `max_num_batched_tokens` (8192) and then warms up the sampler with `max_num_seqs` dummy
+ *   requests. On GPUs of 70 GiB or more `max_num_seqs` defaults to 1024 (`get_batch_defaults` in
+ *   `vllm/engine/arg_utils.py`, v0.12.0), not 256. The sampler then holds 1024 x 151,936 logits
+ *   in float32 (0.58 GiB, besides the BF16 ones), and its top-k/top-p step
+ *   (`apply_top_k_top_p` in `vllm/v1/sample/ops/topk_topp_sampler.py`) a sorted copy (0.58 GiB),
+ *   int64 sort indices (1.16 GiB), masks and the re-scattered result (0.58 GiB): about 3.5 GiB
+ *   together, more than the forward pass's MoE dispatch buffers and attention workspace
+ *   (8192 tokens x 4096 hidden in BF16 is 64 MiB per tensor);
  * - non-PyTorch memory, 2 GiB: the CUDA context, cuBLAS/cuDNN workspaces and NCCL's buffers for
  *   the tensor-parallel (and, with data parallel, the expert) process groups;
  * - CUDA graphs, 1 GiB: vLLM captures decode graphs for batch sizes up to 512 by default; for
  *   large tensor-parallel models that takes from a few hundred MiB to about a GiB per GPU.
+ * Setting `--max-num-seqs` lower in `vllm.extraArgs` shrinks the sampler's share; the plan
+ * keeps the default's.
  */
 export const RUNTIME_RESERVE_BYTES = {
-  activations: 2 * GiB,
+  activations: 4 * GiB,
   nonTorch: 2 * GiB,
   cudaGraphs: 1 * GiB,
 } as const;
