@@ -63,7 +63,12 @@ export class GpuPreflight extends Construct {
         cpu: { request: kplus.Cpu.millis(50), limit: kplus.Cpu.millis(500) },
         memory: { request: Size.mebibytes(64), limit: Size.mebibytes(256) },
       },
-      securityContext: restrictedSecurityContext({ nonRoot: true, readOnlyRoot: true }),
+      // The pod gives this container GPUs. With the GPU Operator in CDI mode the runtime runs
+      // nvidia-cdi-hook on the container's root filesystem (create-symlinks, update-ldcache),
+      // which fails when that filesystem is read-only, and the container never starts (kserve
+      // PR 5711; gVisor's GPU guide: "the underlying rootfs mount must be writable, since the
+      // hooks modify the rootfs"). The preflight writes nothing itself; it stays non-root.
+      securityContext: restrictedSecurityContext({ nonRoot: true, readOnlyRoot: false }),
     };
   }
 }
