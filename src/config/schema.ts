@@ -364,7 +364,7 @@ export const configSchema = z
       })
       .prefault({})
       .describe('Network isolation of the model pods.'),
-    topology: z.enum(['single-node', 'multi-node']).default('single-node').describe('single-node: one pod per engine; multi-node: a LeaderWorkerSet (Ray) spanning nodes.'),
+    topology: z.enum(['single-node', 'multi-node']).default('single-node').describe('single-node: one pod per engine; multi-node: a LeaderWorkerSet spanning nodes (Ray on vLLM v0.12.0, vLLM\'s multiprocess recipe on later images).'),
     multiNode: z
       .strictObject({
         nodes: z.number().int().min(2).default(2).describe('Pods (nodes) per engine: the leader and its workers.'),
