@@ -121,6 +121,27 @@ describe('the real CLI refuses managed settings with exit 2, naming the key to u
     expect(r.stderr).not.toMatch(/\n\s+at .+\(.+:\d+:\d+\)/);
   });
 
+  it('refuses any spelling of any managed flag, or any managed variable, naming the key (property, real CLI)', async () => {
+    const flagCase = fc.record({ flag: fc.constantFrom(...Object.keys(MANAGED_FLAGS)), spelling: fc.integer({ min: 0, max: 4 }), at: fc.integer({ min: 0, max: 2 }) }).map(
+      ({ flag, spelling, at }) => {
+        const extraArgs = ['--enforce-eager', '--max-num-seqs', '64'].slice(0, at);
+        const index = extraArgs.length;
+        extraArgs.push(...spellings(flag, '4')[spelling]);
+        return { vllm: { extraArgs }, path: `vllm.extraArgs[${index}]`, key: MANAGED_FLAGS[flag] };
+      },
+    );
+    const envCase = fc.constantFrom(...Object.keys(MANAGED_ENV)).map((name) => ({ vllm: { env: { NCCL_DEBUG: 'WARN', [name]: 'x' } }, path: `vllm.env.${name}`, key: MANAGED_ENV[name] }));
+    await fc.assert(
+      fc.asyncProperty(fc.oneof(flagCase, envCase), async ({ vllm, path, key }) => {
+        const r = await planWith({ vllm });
+        expect(r.exitCode).toBe(2);
+        const line = r.stderr.split('\n').find((l) => l.includes(`${path}:`));
+        expect(line, r.stderr).toContain(`set ${key} instead`);
+      }),
+      { seed: 2026, numRuns: 12 },
+    );
+  }, 120_000);
+
   it('refuses vllm.engineReadyTimeoutSeconds: vLLM v0.12.0 has no such timeout', async () => {
     const r = await planWith({ vllm: { engineReadyTimeoutSeconds: 3600 } });
     expect(r.exitCode).toBe(2);
