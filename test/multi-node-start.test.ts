@@ -106,10 +106,17 @@ describe('the multi-node recipe follows the image release', () => {
     const args = engineArgs(config, { modelArg: config.model.id, modelFlags: [] });
     expect(flagValue(args, '--distributed-executor-backend')).toBe('mp');
     const c = multiNodeCommands(config.vllm.image, 7200, args);
-    expect(c.leader.join(' ')).toContain('exec vllm serve "$@" --nnodes $(LWS_GROUP_SIZE) --master-addr $(LWS_LEADER_ADDRESS) --node-rank 0');
-    expect(c.worker.join(' ')).toContain('--node-rank $(LWS_WORKER_INDEX) --headless');
+    const waits = '--distributed-timeout-seconds 7200 --cpu-distributed-timeout-seconds 7200';
+    expect(c.leader.join(' ')).toContain(`exec vllm serve "$@" --nnodes $(LWS_GROUP_SIZE) --master-addr $(LWS_LEADER_ADDRESS) ${waits} --node-rank 0`);
+    expect(c.worker.join(' ')).toContain(`${waits} --node-rank $(LWS_WORKER_INDEX) --headless`);
     expect(c.workerArgs).toEqual(args);
     expect(c.leader.join(' ')).not.toContain('multi-node-serving.sh');
+  });
+
+  it('releases between the table rows use the multiprocess recipe without flags they may lack', () => {
+    const c = multiNodeCommands('vllm/vllm-openai:v0.15.1', 7200, ['--model', 'm']);
+    expect(c.leader.join(' ')).toContain('--nnodes $(LWS_GROUP_SIZE)');
+    expect(c.leader.join(' ')).not.toContain('timeout');
   });
 
   it('v0.12.x images keep the Ray script', () => {

@@ -48,7 +48,7 @@ describe('vllmRelease', () => {
     const later = vllmRelease('vllm/vllm-openai:v0.23.0');
     expect(later.engineReadyTimeoutEnv).toBe('VLLM_ENGINE_READY_TIMEOUT_S');
     expect(later.drainFlag).toBe('--shutdown-timeout');
-    expect(later.multiNode.kind).toBe('multiprocess');
+    expect(later.multiNode).toEqual({ kind: 'multiprocess', timeoutFlags: ['--distributed-timeout-seconds', '--cpu-distributed-timeout-seconds'] });
   });
 
   it('every row names the KV-cache gauge the dashboard and docs use', () => {

@@ -53,6 +53,8 @@ export const MANAGED_FLAGS: Record<string, string> = {
   '--master-port': 'topology (the group leader is the master)',
   '--pipeline-parallel-size': 'multiNode.pipelineParallelSize',
   '--distributed-executor-backend': 'topology',
+  '--distributed-timeout-seconds': 'probes.startupTimeoutSeconds (multi-node groups wait as long as the startup budget)',
+  '--cpu-distributed-timeout-seconds': 'probes.startupTimeoutSeconds (multi-node groups wait as long as the startup budget)',
   '--scheduling-policy': 'nothing (the judge gate relies on the scheduling policy genrm-deploy sets)',
   '--api-key': 'apiKey.secretName (the key comes from a Secret)',
   '--config': 'vllm.extraArgs (a vLLM config file can set any managed flag: list the flags instead)',

@@ -11,6 +11,7 @@
  *   again. Both sides therefore wait as long as the startup budget.
  * - `multiprocess` (later releases, whose images have no Ray): every pod runs `vllm serve` with
  *   `--nnodes`, `--node-rank` and `--master-addr` (the leader's address); workers add `--headless`.
+ *   Where the release has them, the distributed timeouts get the startup budget too.
  * The judge gate and the Service are on the leader only.
  *
  * The pod templates are built like the single-node server's (same container, probes, GPUs,
@@ -40,7 +41,8 @@ export function multiNodeCommands(image: string, budgetSeconds: number, args: st
   }
   // vLLM's LWS guide (docs/deployment/frameworks/lws.md, main 2026-08): the same engine flags on
   // every pod, the group size as --nnodes, the pod's index as --node-rank.
-  const group = '--nnodes $(LWS_GROUP_SIZE) --master-addr $(LWS_LEADER_ADDRESS)';
+  const waits = (recipe.timeoutFlags ?? []).map((flag) => ` ${flag} ${budgetSeconds}`).join('');
+  const group = `--nnodes $(LWS_GROUP_SIZE) --master-addr $(LWS_LEADER_ADDRESS)${waits}`;
   return {
     leader: ['sh', '-c', `exec vllm serve "$@" ${group} --node-rank 0`, 'vllm-leader'],
     worker: ['sh', '-c', `exec vllm serve "$@" ${group} --node-rank $(LWS_WORKER_INDEX) --headless`, 'vllm-worker'],

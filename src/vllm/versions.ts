@@ -20,6 +20,12 @@ export interface MultiNodeRecipe {
   kind: 'ray' | 'multiprocess';
   /** With `ray`: the script's path in the image. */
   script?: string;
+  /**
+   * With `multiprocess`: the flags that bound how long the group's ranks wait for each other
+   * (torch.distributed's defaults are 600 s for NCCL, 1800 s for gloo); each gets the startup
+   * budget in seconds.
+   */
+  timeoutFlags?: readonly string[];
 }
 
 export interface VllmRelease {
@@ -74,6 +80,10 @@ export interface LogPatterns {
  *   image no longer installs Ray, and vLLM's LWS guide switched to the multiprocess recipe
  *   (2026-06-10, PR 39400: `vllm serve ... --nnodes $(LWS_GROUP_SIZE) --node-rank
  *   $(LWS_WORKER_INDEX) --master-addr $(LWS_LEADER_ADDRESS)`, `--headless` on workers).
+ * - `--distributed-timeout-seconds` (2026-03-05, PR 36047) and `--cpu-distributed-timeout-seconds`
+ *   (2026-05-21, PR 42968) bound the ranks' wait for each other in `init_process_group`
+ *   (`vllm/config/parallel.py`; unset: torch.distributed's 600 s for NCCL, 1800 s for gloo), so
+ *   a worker still pulling its image no longer fails the leader after ten minutes.
  * - `VLLM_ENGINE_READY_TIMEOUT_S` (default 600, `vllm/envs.py`) bounds only the wait for the
  *   engine cores' ready message after they finished loading (`vllm/v1/engine/core_client.py`).
  * - `--shutdown-timeout` (default 0: still aborts in-flight requests; `vllm/engine/arg_utils.py`).
@@ -103,7 +113,7 @@ export const VLLM_RELEASES: readonly VllmRelease[] = [
   {
     since: [0, 23, 0],
     checkedAt: 'vLLM main 2026-08 (017e9f44)',
-    multiNode: { kind: 'multiprocess' },
+    multiNode: { kind: 'multiprocess', timeoutFlags: ['--distributed-timeout-seconds', '--cpu-distributed-timeout-seconds'] },
     engineReadyTimeoutEnv: 'VLLM_ENGINE_READY_TIMEOUT_S',
     drainFlag: '--shutdown-timeout',
     kvCacheUsageMetric: 'vllm:kv_cache_usage_perc',
@@ -145,7 +155,8 @@ function atLeast(v: readonly number[], since: readonly number[]): boolean {
  * image without a version tag (a digest, a mirror's own tag) gets the default release's facts.
  * Releases between two rows get the older row, except for the multi-node recipe: the Ray script
  * is only known to be in the image at v0.12.x, so any later release uses the multiprocess recipe,
- * whose flags exist since v0.12.0.
+ * whose flags exist since v0.12.0 (without the timeout flags, which not every release between
+ * the rows has).
  */
 export function vllmRelease(image: string): VllmRelease {
   const v = imageRelease(image);
