@@ -11,6 +11,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { diagnose } from '../src/status/diagnose.ts';
+import { downloadStall } from '../src/status/download-log.ts';
+import { loadSnapshot } from './fakes/kubectl/fixtures.ts';
 import { find, container, synth } from './helpers/manifests.ts';
 
 const SCRIPT = fileURLToPath(new URL('../src/constructs/scripts/download-weights.py', import.meta.url));
@@ -128,6 +131,8 @@ describe('download-weights.py', () => {
     const r = await download('stall', { GENRM_DOWNLOAD_STALL_SECONDS: '3' });
     expect(r.exitCode).toBe(75);
     expect(r.stderr).toMatch(/no byte .* arrived for 3 s: the transfer is stalled/);
+    // `genrm status` recognises the line (the download-stalled diagnosis).
+    expect(downloadStall(r.stderr)).toMatchObject({ seconds: 3 });
     expect(r.seconds).toBeLessThan(30);
     expect(r.marker).toBeUndefined();
   });
@@ -172,5 +177,17 @@ describe('the download container', () => {
   it('offers plain HTTP as the escape hatch', async () => {
     const c = await dl({ downloadDisableXet: true });
     expect(env(c)).toMatchObject({ HF_HUB_DISABLE_XET: '1' });
+  });
+});
+
+describe('genrm status on a stalled download', () => {
+  it('names the stall and the escape hatch (download-stalled)', () => {
+    const found = diagnose(loadSnapshot('download-stalled'));
+    const d = found.find((x) => x.id === 'download-stalled');
+    expect(d, JSON.stringify(found, null, 1)).toBeDefined();
+    expect(d!.object).toBe('job/genrm-weights-download');
+    expect(d!.summary).toContain('no byte arrived for 600 s');
+    expect(d!.fix).toContain('weights.downloadDisableXet: true');
+    expect(d!.evidence).toMatch(/the transfer is stalled/);
   });
 });

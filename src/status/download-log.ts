@@ -33,3 +33,18 @@ export function hubRefusal(text: string | undefined): HubRefusal | undefined {
   }
   return undefined;
 }
+
+/**
+ * The download script's stall watchdog giving up on an attempt
+ * (src/constructs/scripts/download-weights.py: "no byte of ... arrived for N s: the transfer is
+ * stalled"), with the seconds it waited.
+ */
+export function downloadStall(text: string | undefined): { seconds: number; line: string } | undefined {
+  if (text === undefined) return undefined;
+  const lines = logLines(text);
+  for (let i = lines.length - 1; i >= 0; i--) {
+    const m = /no byte of \S+ arrived for (\d+) s: the transfer is stalled/.exec(lines[i]);
+    if (m) return { seconds: Number(m[1]), line: trimLine(lines[i]) };
+  }
+  return undefined;
+}

@@ -15,6 +15,7 @@ export const DIAGNOSIS_IDS = [
   'hf-unauthorized',
   'hf-rate-limited',
   'download-failed',
+  'download-stalled',
   'multi-attach',
   'claim-pending',
   'preflight-failed',

@@ -1,6 +1,6 @@
 /** The weights: the download Job (Hugging Face refusals, failures), the claim, and Multi-Attach. */
 import { CONTAINERS, objectNames } from '../../kube/index.ts';
-import { hubRefusal } from '../download-log.ts';
+import { downloadStall, hubRefusal } from '../download-log.ts';
 import { eventTime } from '../progress.ts';
 import { logOf } from '../snapshot.ts';
 import { trimLine } from '../vllm-log.ts';
@@ -39,6 +39,19 @@ export const downloadRule: Rule = (s) => {
         summary: `Hugging Face refused the weights download (HTTP ${refusal.status}): the token is missing, invalid, or lacks access to the model`,
         evidence: refusal.line,
         fix: 'create a Secret with a valid Hugging Face token (read access, model licence accepted on its page) and set weights.hfTokenSecret: { name: <secret>, key: HF_TOKEN }',
+      },
+    ];
+  }
+  const stall = logs.map(downloadStall).find((x) => x !== undefined);
+  if (stall) {
+    return [
+      {
+        id: 'download-stalled',
+        severity: failed ? 'error' : 'warning',
+        object,
+        summary: `the weights download stalled: no byte arrived for ${stall.seconds} s${retries ? ` (${retries} failed attempt(s))` : ''}; the Job retries and resumes from the volume`,
+        evidence: stall.line,
+        fix: 'if attempts keep stalling, set weights.downloadDisableXet: true (plain HTTP instead of hf-xet) and check the egress to Hugging Face (networkPolicy.downloadEgressCidrs); a failed Job is deleted and re-created by `genrm apply`',
       },
     ];
   }
