@@ -5,8 +5,8 @@
  * image is one row here plus its tests.
  *
  * Every fact is read from vLLM's source. The v0.12.0 row (the default image) was checked against
- * vLLM's main branch where releases/v0.12.0 was cut (2025-11-28, commit be493e0b; the files
- * cited did not change before the v0.12.0 release in the ways relied on here); the later row
+ * vLLM's main branch around the v0.12.0 branch cut (2025-11-28, commit be493e0b: the history
+ * searched holds no v0.12.0 tag, and a release branch takes only cherry-picks); the later row
  * against vLLM's main branch of 2026-08 (commit 017e9f44), which is past releases/v0.23.0. The default image stays at v0.12.0 until a
  * newer image has been run against this model on real GPUs.
  */
