@@ -45,6 +45,11 @@ export function newBehaviourStats(): BehaviourStats {
   return { judged: 0, inFlight: 0, maxInFlight: 0, tokenizeCalls: 0, refused: 0, failed: 0, seen: [] };
 }
 
+/** Zeroes the counters in place (between tests sharing one fake). */
+export function resetBehaviourStats(stats: BehaviourStats): void {
+  Object.assign(stats, newBehaviourStats());
+}
+
 /** The fake's tokenizer: one token per digit, three characters per token otherwise, 10 per message. */
 export function fakeTokenCount(messages: Message[]): number {
   let total = 4;
