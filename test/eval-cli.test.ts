@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startFakeGenrm, type FakeGenrm } from './fakes/genrm-server.ts';
 import { pairOracle, resetBehaviourStats } from './fakes/judge-behaviours.ts';
-import { runGenrm } from './helpers/cli.ts';
+import { execa } from 'execa';
+import { GENRM_BIN, REPO_ROOT, runGenrm } from './helpers/cli.ts';
 
 const KEY = 'sk-eval-9f8e7d6c5b';
 let fake: FakeGenrm;
@@ -112,6 +113,45 @@ describe('genrm eval', () => {
     expect((await readFile(output, 'utf8')).trim().split('\n').map((l) => JSON.parse(l).id)).toEqual(['a', 'b', 'c', 'd', 5]);
   });
 
+  it('stops on Ctrl-C keeping the finished rows, and the next run judges only the rest', async () => {
+    fake.behaviour!.delayMs = 300;
+    const input = await file(ours);
+    const output = join(dir, 'interrupted.jsonl');
+    const args = ['eval', '--input', input, '--base-url', fake.baseUrl, '--output', output, '--concurrency', '1', '--json'];
+    const proc = execa('node', [GENRM_BIN, ...args], { cwd: REPO_ROOT, reject: false, env: { GENRM_API_KEY: '' }, timeout: 30_000 });
+    for (let i = 0; i < 200 && fake.behaviourStats.judged < 2; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(fake.behaviourStats.judged).toBeGreaterThanOrEqual(2);
+    proc.kill('SIGINT');
+    const r = await proc;
+    expect(r.exitCode).toBe(1);
+    expect(String(r.stderr)).toMatch(/eval: interrupted; \d+ rows not judged \(run again with --output .* to resume\)/);
+    const kept = (await readFile(output, 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+    expect(kept.length).toBeGreaterThanOrEqual(2);
+    expect(kept.length).toBeLessThan(5);
+    expect(kept.every((x) => x.error === null)).toBe(true);
+
+    fake.behaviour!.delayMs = 0;
+    resetBehaviourStats(fake.behaviourStats);
+    const rest = await evalCli(args.slice(1));
+    expect(rest.exitCode, rest.stderr).toBe(0);
+    const keptIds = new Set(kept.map((x) => x.id));
+    expect(fake.behaviourStats.seen.sort()).toEqual(ours.filter((row, i) => !keptIds.has((row as { id?: string }).id ?? i + 1)).map((row) => row.response_1).sort());
+    expect(JSON.parse(rest.stdout)).toMatchObject({ judged: 5, agreement: 0.75, run: { resumed: kept.length } });
+  });
+
+  it('a corrected label changes agreement without judging again', async () => {
+    const output = join(dir, 'relabel.jsonl');
+    expect((await evalCli(['--input', await file(ours), '--base-url', fake.baseUrl, '--output', output])).exitCode).toBe(0);
+    resetBehaviourStats(fake.behaviourStats);
+    const fixed = ours.map((r) => ('id' in r && r.id === 'c' ? { ...r, preferred: 2 } : r));
+    const r = await evalCli(['--input', await file(fixed), '--base-url', fake.baseUrl, '--output', output, '--json']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(fake.behaviourStats.judged).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ labelled: 4, agreed: 4, agreement: 1 });
+    const c = (await readFile(output, 'utf8')).trim().split('\n').map((l) => JSON.parse(l)).find((x) => x.id === 'c');
+    expect(c).toMatchObject({ label: 2, agrees: true });
+  });
+
   it('bounds the requests in flight with --concurrency', async () => {
     fake.behaviour!.delayMs = 150;
     const many = Array.from({ length: 12 }, (_, i) => ({ id: `r${i}`, messages: q(`q${i}`), response_1: `x${i}`, response_2: `y${i}`, preferred: 1 }));
@@ -171,6 +211,7 @@ describe('genrm eval', () => {
       ['a missing input file', ['--input', '/nonexistent/x.jsonl', '--base-url', 'http://127.0.0.1:1/v1'], /--input: cannot read \/nonexistent\/x\.jsonl: no such file/],
       ['a bad --min-agreement', ['--input', 'x', '--base-url', 'http://127.0.0.1:1/v1', '--min-agreement', '75'], /--min-agreement must be a number from 0 to 1, got '75'/],
       ['a zero --concurrency', ['--input', 'x', '--base-url', 'http://127.0.0.1:1/v1', '--concurrency', '0'], /--concurrency must be an integer greater than 0/],
+      ['--output the same as --input', ['--input', 'x.jsonl', '--base-url', 'http://127.0.0.1:1/v1', '--output', './x.jsonl'], /--output must not be the --input file/],
       ['a huge --request-timeout', ['--input', 'x', '--base-url', 'http://127.0.0.1:1/v1', '--request-timeout', '99999999'], /--request-timeout must be at most 2147483 seconds/],
     ])('%s', async (_name, args, message) => {
       const r = await evalCli(args as string[]);

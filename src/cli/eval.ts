@@ -12,7 +12,7 @@ import { DEFAULT_MAX_TOKENS, DEFAULT_MODEL, DEFAULT_SEED } from '../genrm/reques
 import { redact } from '../genrm/text.ts';
 import { normalizeBaseUrl } from '../genrm/urls.ts';
 import { createProgress } from '../eval/progress.ts';
-import { formatSummary, isDone, readRecords, summarize, type EvalRecord } from '../eval/records.ts';
+import { formatSummary, isDone, readRecords, summarize, withLabel, type EvalRecord } from '../eval/records.ts';
 import { parseRows } from '../eval/rows.ts';
 import { judgeRows } from '../eval/run.ts';
 import { numberOption, parseCommandArgs } from './args.ts';
@@ -98,6 +98,8 @@ export async function run(argv: string[]): Promise<number> {
   const model = values.model?.trim() || DEFAULT_MODEL;
   const bothOrders = values['both-orders'] === true;
   const apiKey = process.env.GENRM_API_KEY || undefined;
+  const output = values.output;
+  if (output !== undefined && resolve(output) === resolve(input)) throw new UserError('eval: --output must not be the --input file (it is rewritten)');
 
   const text = await readFile(input, 'utf8').catch((err: NodeJS.ErrnoException) => {
     throw new UserError(`eval: --input: cannot read ${input}: ${err.code === 'ENOENT' ? 'no such file' : err.message}`);
@@ -110,7 +112,6 @@ export async function run(argv: string[]): Promise<number> {
   }
   if (rows.length === 0) throw new UserError(`eval: --input ${input} has no rows`);
 
-  const output = values.output;
   const records = output ? await previousRecords(output) : new Map<string, EvalRecord>();
   const todo = rows.filter((r) => !isDone(records.get(r.key), r, bothOrders));
   const resumed = rows.length - todo.length;
@@ -146,7 +147,13 @@ export async function run(argv: string[]): Promise<number> {
     await writes.catch(() => undefined);
   }
   progress.finish(counts);
-  if (output) await compact(output, rows.flatMap((r) => records.get(r.key) ?? []));
+  if (output) {
+    const final = rows.flatMap((r) => {
+      const found = records.get(r.key);
+      return found ? [withLabel(found, r)] : [];
+    });
+    await compact(output, final);
+  }
 
   const summary = summarize(rows, records, { ...outcome, resumed, elapsedMs: performance.now() - started }, bothOrders);
   process.stdout.write(values.json ? `${JSON.stringify(summary, null, 2)}\n` : formatSummary(summary));

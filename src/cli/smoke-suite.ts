@@ -4,8 +4,7 @@
  * default the config's vllm.maxModelLen) and measured with the server's /tokenize when it offers it.
  */
 import { validateConfig } from '../config/load.ts';
-import { DEFAULT_REQUEST_TIMEOUT_MS, formatVerdict } from '../genrm/check.ts';
-import { suiteResultToJunit } from '../genrm/junit.ts';
+import { formatVerdict } from '../genrm/check.ts';
 import { runSuite, type SuiteResult } from '../genrm/run-suite.ts';
 import { buildSuite, caseMessages, SUITE_NAMES, type SuiteCase, type SuiteName } from '../genrm/suite.ts';
 import { redact, seconds } from '../genrm/text.ts';
@@ -91,7 +90,7 @@ export async function runSuiteCommand(o: SuiteCommandOptions & { baseUrl: string
       model: o.model,
       apiKey: o.apiKey,
       maxTokens: o.maxTokens,
-      requestTimeoutMs: Math.min(timeoutMs, DEFAULT_REQUEST_TIMEOUT_MS * 4),
+      requestTimeoutMs: timeoutMs,
       signal: deadline,
     }),
     backstop,
@@ -99,10 +98,6 @@ export async function runSuiteCommand(o: SuiteCommandOptions & { baseUrl: string
   if (deadline.aborted && result.kind === 'timeout' && !result.reason.startsWith(limit)) result.reason = `${limit}: ${result.reason}`;
   result.reason = redact(result.reason, o.apiKey);
   return { result, ids };
-}
-
-export function suiteJunit(result: SuiteResult, ids: string[]): string {
-  return suiteResultToJunit(result, ids);
 }
 
 /** The --json document of a suite run. */

@@ -9,13 +9,13 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { runJudgeCheck, type JudgeCheckResult, formatVerdict } from '../genrm/check.ts';
-import { checkResultToJunit } from '../genrm/junit.ts';
+import { checkResultToJunit, suiteResultToJunit } from '../genrm/junit.ts';
 import { DEFAULT_MAX_TOKENS, DEFAULT_MODEL } from '../genrm/request.ts';
 import { redact, seconds } from '../genrm/text.ts';
 import { normalizeBaseUrl } from '../genrm/urls.ts';
 import { numberOption, parseCommandArgs } from './args.ts';
 import { OperationError, UserError } from './errors.ts';
-import { defaultMaxModelLen, listCases, runSuiteCommand, suiteFailure, suiteJson, suiteJunit, suiteOption, suiteSummary } from './smoke-suite.ts';
+import { defaultMaxModelLen, listCases, runSuiteCommand, suiteFailure, suiteJson, suiteOption, suiteSummary } from './smoke-suite.ts';
 
 export const DEFAULT_SMOKE_TIMEOUT_SECONDS = 900;
 
@@ -193,7 +193,7 @@ async function runSuiteMode(values: { [K in keyof typeof OPTIONS]?: (typeof OPTI
   const { result, ids } = await runSuiteCommand({ ...options, baseUrl: options.baseUrl as string });
   if (values.junit) {
     try {
-      await writeFileAtomically(values.junit, suiteJunit(result, ids));
+      await writeFileAtomically(values.junit, suiteResultToJunit(result, ids));
     } catch (err) {
       throw new OperationError(`smoke: cannot write the JUnit report to ${values.junit}: ${(err as Error).message}`);
     }

@@ -39,6 +39,11 @@ export function isDone(record: EvalRecord | undefined, row: PairRow, bothOrders:
   return !!record && record.error === null && record.digest === row.digest && (!bothOrders || !!record.swapped);
 }
 
+/** The record with the row's current label (a label fixed in the input needs no new judgment). */
+export function withLabel(record: EvalRecord, row: PairRow): EvalRecord {
+  return { ...record, label: row.label, agrees: record.judged && row.label !== null ? record.judged.preferred === row.label : null };
+}
+
 /** Reads earlier output rows: the last valid row per id wins; unreadable lines (a crash mid-write) are skipped. */
 export function readRecords(text: string): { records: Map<string, EvalRecord>; skipped: number } {
   const records = new Map<string, EvalRecord>();
@@ -88,8 +93,9 @@ export function summarize(
   let failed = 0;
   const latencies: number[] = [];
   for (const row of rows) {
-    const r = records.get(row.key);
-    if (!r) continue;
+    const found = records.get(row.key);
+    if (!found) continue;
+    const r = withLabel(found, row);
     if (r.error) {
       failed++;
       byKind[r.error.kind] = (byKind[r.error.kind] ?? 0) + 1;
