@@ -6,6 +6,7 @@ import { buildLongContextCase, buildSuite, caseMessages, estimateTokens, LONG_CA
 import { serverTokenizer } from '../src/genrm/tokenize.ts';
 import { contextWindowRefusal } from '../src/genrm/judge.ts';
 import { suiteResultToJunit } from '../src/genrm/junit.ts';
+import { runSuiteCheck } from '../src/genrm/suite-check.ts';
 import { startFakeGenrm, type FakeGenrm } from './fakes/genrm-server.ts';
 import { fakeTokenCount, pairOracle, resetBehaviourStats } from './fakes/judge-behaviours.ts';
 
@@ -176,5 +177,26 @@ describe('contextWindowRefusal', () => {
       /window is 8192 tokens and this request needs 8193 prompt tokens/,
     );
     expect(contextWindowRefusal('CUDA error: out of memory', 16384)).toBeNull();
+  });
+});
+
+describe('runSuiteCheck (the gate\'s first check)', () => {
+  it('sizes the long case with /tokenize and judges every case', async () => {
+    const known = pairOracle(full);
+    fake.behaviour = { oracle: (m) => known(m) ?? (m[0].content.length > 10_000 ? 2 : null), tokenize: true, maxModelLen: WINDOW };
+    const r = await runSuiteCheck({ baseUrl: fake.baseUrl, maxModelLen: WINDOW, requestTimeoutMs: 20_000 });
+    expect(r.passed, r.reason).toBe(true);
+    expect(r.caseIds).toEqual(full.map((c) => c.id));
+    expect(fake.behaviourStats.tokenizeCalls).toBeGreaterThan(1);
+    expect(fake.behaviourStats.refused).toBe(0);
+    const long = r.cases.find((c) => c.id === LONG_CASE_ID)!;
+    expect((long.promptTokens! + MAX_TOKENS) / WINDOW).toBeGreaterThan(0.95);
+  });
+
+  it('fails without a request when the window has no room for the suite', async () => {
+    const r = await runSuiteCheck({ baseUrl: fake.baseUrl, maxModelLen: 16000, requestTimeoutMs: 5000 });
+    expect(r).toMatchObject({ passed: false, kind: 'context_length', cases: [], caseIds: [] });
+    expect(r.reason).toMatch(/vllm\.maxModelLen 16000 leaves no room/);
+    expect(fake.behaviourStats.judged).toBe(0);
   });
 });

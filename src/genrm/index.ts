@@ -54,3 +54,4 @@ export {
 } from './suite.ts';
 export { mapConcurrent, runSuite, type CaseResult, type SuiteResult, type SuiteRunOptions } from './run-suite.ts';
 export { suiteResultToJunit } from './junit.ts';
+export { runSuiteCheck, type SuiteCheckOptions, type SuiteCheckResult } from './suite-check.ts';
