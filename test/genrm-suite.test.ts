@@ -1,9 +1,9 @@
 /** The judging suite: its cases as data, the long case's sizing, and runSuite against the fake server. */
 import fc from 'fast-check';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { runSuite } from '../src/genrm/run-suite.ts';
+import { mapConcurrent, runSuite } from '../src/genrm/run-suite.ts';
 import { buildLongContextCase, buildSuite, caseMessages, estimateTokens, LONG_CASE_ID, longPromptBudget, type SuiteCase } from '../src/genrm/suite.ts';
-import { serverTokenizer } from '../src/genrm/tokenize.ts';
+import { serverTokenizer, tokenizeMessages } from '../src/genrm/tokenize.ts';
 import { contextWindowRefusal } from '../src/genrm/judge.ts';
 import { suiteResultToJunit } from '../src/genrm/junit.ts';
 import { runSuiteCheck } from '../src/genrm/suite-check.ts';
@@ -198,5 +198,44 @@ describe('runSuiteCheck (the gate\'s first check)', () => {
     expect(r).toMatchObject({ passed: false, kind: 'context_length', cases: [], caseIds: [] });
     expect(r.reason).toMatch(/vllm\.maxModelLen 16000 leaves no room/);
     expect(fake.behaviourStats.judged).toBe(0);
+  });
+});
+
+describe('the edges of sizing and scheduling', () => {
+  it('falls back to the estimate when /tokenize stops answering midway', async () => {
+    let calls = 0;
+    const flaky = async (m: Parameters<typeof fakeTokenCount>[0]) => (++calls > 2 ? null : fakeTokenCount(m));
+    const long = await buildLongContextCase({ maxModelLen: WINDOW, maxTokens: MAX_TOKENS, tokenize: flaky });
+    expect(long.promptTokens?.measuredBy).toBe('estimate');
+    expect(long).toEqual(full.find((c) => c.id === LONG_CASE_ID));
+  });
+
+  it('reads only an integer count from /tokenize', async () => {
+    const answer = (body: string, status = 200) => (async () => new Response(body, { status, headers: { 'content-type': 'application/json' } })) as typeof fetch;
+    const http = (f: typeof fetch) => ({ timeoutMs: 5000, fetch: f });
+    const msgs = [{ role: 'user' as const, content: 'x' }];
+    expect(await tokenizeMessages('http://127.0.0.1:9/v1', 'm', msgs, http(answer('{"count": 12, "max_model_len": 40000}')))).toEqual({ ok: true, value: { count: 12, maxModelLen: 40000 } });
+    for (const bad of ['{"count": "12"}', '{"count": 1.5}', '{"count": -1}', '{}', 'null']) {
+      expect(await tokenizeMessages('http://127.0.0.1:9/v1', 'm', msgs, http(answer(bad)))).toMatchObject({ ok: false, kind: 'bad_response' });
+    }
+    expect(await serverTokenizer('http://127.0.0.1:9/v1', 'm', http(answer('{"detail":"Not Found"}', 404)))).toBeNull();
+  });
+
+  it('mapConcurrent keeps the order and never exceeds its limit (property)', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.integer({ min: 0, max: 3 }), { maxLength: 30 }), fc.integer({ min: 1, max: 8 }), async (delays, limit) => {
+        let inFlight = 0;
+        let max = 0;
+        const out = await mapConcurrent(delays, limit, async (d, i) => {
+          max = Math.max(max, ++inFlight);
+          await new Promise((r) => setTimeout(r, d));
+          inFlight--;
+          return i;
+        });
+        expect(out).toEqual(delays.map((_, i) => i));
+        expect(max).toBeLessThanOrEqual(limit);
+      }),
+      { seed: 7, numRuns: 40 },
+    );
   });
 });
