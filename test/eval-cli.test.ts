@@ -153,7 +153,7 @@ describe('genrm eval', () => {
   });
 
   it('bounds the requests in flight with --concurrency', async () => {
-    fake.behaviour!.delayMs = 150;
+    fake.behaviour!.barrier = { count: 3, timeoutMs: 3000 };
     const many = Array.from({ length: 12 }, (_, i) => ({ id: `r${i}`, messages: q(`q${i}`), response_1: `x${i}`, response_2: `y${i}`, preferred: 1 }));
     const r = await evalCli(['--input', await file(many), '--base-url', fake.baseUrl, '--concurrency', '3', '--json']);
     expect(r.exitCode, r.stderr).toBe(0);

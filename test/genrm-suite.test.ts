@@ -116,7 +116,7 @@ describe('runSuite against the fake server', () => {
   const run = (cases: SuiteCase[]) => runSuite(cases, { baseUrl: fake.baseUrl, maxTokens: MAX_TOKENS, requestTimeoutMs: 20_000 });
 
   it('passes a judge that is right on every case, judging them concurrently', async () => {
-    fake.behaviour!.delayMs = 100;
+    fake.behaviour!.barrier = { count: full.length, timeoutMs: 5000 };
     const r = await run(full);
     expect(r.passed, r.reason).toBe(true);
     expect(r.cases.map((c) => c.id)).toEqual(full.map((c) => c.id));
@@ -161,7 +161,7 @@ describe('runSuite against the fake server', () => {
   });
 
   it('bounds the cases in flight with a concurrency limit', async () => {
-    fake.behaviour!.delayMs = 50;
+    fake.behaviour!.barrier = { count: 3, timeoutMs: 3000 };
     const r = await runSuite(full, { baseUrl: fake.baseUrl, concurrency: 3, requestTimeoutMs: 20_000 });
     expect(r.passed, r.reason).toBe(true);
     expect(fake.behaviourStats.maxInFlight).toBe(3);

@@ -26,6 +26,8 @@ export interface JudgeBehaviour {
   failFirst?: { count: number; status: number };
   /** Delay before each answer. @default 0 */
   delayMs?: number;
+  /** Hold every answer until this many requests are in flight at once (or `timeoutMs` passed). */
+  barrier?: { count: number; timeoutMs: number };
   /** Completion tokens each answer reports. @default 500 */
   completionTokens?: number;
 }
@@ -91,6 +93,10 @@ export async function answerJudgment(b: JudgeBehaviour, stats: BehaviourStats, b
   stats.maxInFlight = Math.max(stats.maxInFlight, stats.inFlight);
   try {
     if (b.delayMs) await new Promise((resolve) => setTimeout(resolve, b.delayMs));
+    if (b.barrier) {
+      const until = Date.now() + b.barrier.timeoutMs;
+      while (stats.maxInFlight < b.barrier.count && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 10));
+    }
     if (b.failFirst && stats.failed < b.failFirst.count) {
       stats.failed++;
       return sendJson(res, b.failFirst.status, { object: 'error', message: `fake transient failure ${b.failFirst.status}`, code: b.failFirst.status });
