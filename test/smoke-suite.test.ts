@@ -89,6 +89,9 @@ describe('genrm smoke --suite', () => {
     expect(small.exitCode).toBe(2);
     expect(small.stderr).toMatch(/vllm\.maxModelLen \(--max-model-len\) 8192 leaves no room/);
     expect(small.stdout).toBe('');
+    const huge = await smoke(['--list-cases', '--max-model-len', '1000000000']);
+    expect(huge.exitCode).toBe(2);
+    expect(huge.stderr).toMatch(/--max-model-len must be at most 131072/);
   });
 });
 

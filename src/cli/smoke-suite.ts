@@ -4,6 +4,7 @@
  * default the config's vllm.maxModelLen) and measured with the server's /tokenize when it offers it.
  */
 import { validateConfig } from '../config/load.ts';
+import { MAX_CONTEXT_TOKENS } from '../config/schema.ts';
 import { formatVerdict } from '../genrm/check.ts';
 import { runSuite, type SuiteResult } from '../genrm/run-suite.ts';
 import { buildSuite, caseMessages, SUITE_NAMES, type SuiteCase, type SuiteName } from '../genrm/suite.ts';
@@ -29,6 +30,12 @@ export function suiteOption(raw: string | undefined, fallback: SuiteName): Suite
   if (raw === undefined) return fallback;
   if (!(SUITE_NAMES as readonly string[]).includes(raw)) throw new UserError(`smoke: --suite must be one of ${SUITE_NAMES.join(', ')}, got '${raw}'`);
   return raw as SuiteName;
+}
+
+/** --max-model-len's value, checked against the model's limit. */
+export function maxModelLenOption(n: number): number {
+  if (n > MAX_CONTEXT_TOKENS) throw new UserError(`smoke: --max-model-len must be at most ${MAX_CONTEXT_TOKENS} (the model's limit, as vllm.maxModelLen), got ${n}`);
+  return n;
 }
 
 /** The config's default window: the one place defaults live is the schema. */

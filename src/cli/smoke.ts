@@ -15,7 +15,7 @@ import { redact, seconds } from '../genrm/text.ts';
 import { normalizeBaseUrl } from '../genrm/urls.ts';
 import { numberOption, parseCommandArgs } from './args.ts';
 import { OperationError, UserError } from './errors.ts';
-import { defaultMaxModelLen, listCases, runSuiteCommand, suiteFailure, suiteJson, suiteOption, suiteSummary } from './smoke-suite.ts';
+import { defaultMaxModelLen, listCases, maxModelLenOption, runSuiteCommand, suiteFailure, suiteJson, suiteOption, suiteSummary } from './smoke-suite.ts';
 
 export const DEFAULT_SMOKE_TIMEOUT_SECONDS = 900;
 
@@ -183,7 +183,7 @@ async function runSuiteMode(values: { [K in keyof typeof OPTIONS]?: (typeof OPTI
     model: values.model?.trim() || DEFAULT_MODEL,
     apiKey: process.env.GENRM_API_KEY || undefined,
     maxTokens: numberOption('smoke', 'max-tokens', values['max-tokens'], DEFAULT_MAX_TOKENS, { integer: true }),
-    maxModelLen: numberOption('smoke', 'max-model-len', values['max-model-len'], defaultMaxModelLen(), { integer: true }),
+    maxModelLen: maxModelLenOption(numberOption('smoke', 'max-model-len', values['max-model-len'], defaultMaxModelLen(), { integer: true })),
     timeoutSeconds: numberOption('smoke', 'timeout', values.timeout, DEFAULT_SMOKE_TIMEOUT_SECONDS),
   };
   if (listing) {

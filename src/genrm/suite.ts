@@ -107,6 +107,9 @@ export const LONG_CASE_ID = 'long-context';
 /** The fewest records a long-context document holds; a smaller window cannot be tested this way. */
 export const MIN_LONG_RECORDS = 20;
 
+/** The largest window the long case is built for (a bound on the document's size in memory). */
+export const MAX_SUITE_WINDOW = 1_048_576;
+
 export interface SuiteSizing {
   /** The server's window (vllm.maxModelLen). */
   maxModelLen: number;
@@ -158,6 +161,9 @@ export function estimateTokens(messages: readonly { content: string }[]): number
  */
 export async function buildLongContextCase(sizing: SuiteSizing): Promise<SuiteCase> {
   const { maxModelLen, maxTokens } = sizing;
+  if (!Number.isInteger(maxModelLen) || maxModelLen > MAX_SUITE_WINDOW) {
+    throw new RangeError(`vllm.maxModelLen must be an integer of at most ${MAX_SUITE_WINDOW} tokens for the long-context case, got ${maxModelLen}`);
+  }
   const budget = longPromptBudget(maxModelLen, maxTokens);
   const estimate = (n: number) => estimateTokens(caseMessages(ledgerCase(n)));
   const perRecord = (estimate(1000) - estimate(100)) / 900;
