@@ -20,6 +20,7 @@ export const COMMANDS: Record<string, CommandEntry> = {
   synth: { summary: 'write the Kubernetes manifests for a config (default dist/)', load: () => import('./synth.ts') },
   plan: { summary: 'will it fit: GPU memory, KV-cache capacity and startup estimate', load: () => import('./plan.ts') },
   smoke: { summary: 'run the 1+2 judging check once against a live endpoint (for CI)', load: () => import('./smoke.ts') },
+  eval: { summary: 'judge every pair of a JSONL file; agreement with its labels (acceptance, A/B)', load: () => import('./eval.ts') },
   gate: { summary: 'the readiness gate: judge periodically, serve /ready, /live, /metrics', load: () => import('./gate.ts') },
   apply: { summary: 'synthesize and apply to the cluster (server-side), prune leftovers, --wait', load: () => import('./apply.ts') },
   status: { summary: 'where each server pod is, the judge verdict, and a diagnosis', load: () => import('./status.ts') },

@@ -9,12 +9,13 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { runJudgeCheck, type JudgeCheckResult, formatVerdict } from '../genrm/check.ts';
-import { checkResultToJunit } from '../genrm/junit.ts';
+import { checkResultToJunit, suiteResultToJunit } from '../genrm/junit.ts';
 import { DEFAULT_MAX_TOKENS, DEFAULT_MODEL } from '../genrm/request.ts';
 import { redact, seconds } from '../genrm/text.ts';
 import { normalizeBaseUrl } from '../genrm/urls.ts';
 import { numberOption, parseCommandArgs } from './args.ts';
 import { OperationError, UserError } from './errors.ts';
+import { defaultMaxModelLen, listCases, maxModelLenOption, runSuiteCommand, suiteFailure, suiteJson, suiteOption, suiteSummary } from './smoke-suite.ts';
 
 export const DEFAULT_SMOKE_TIMEOUT_SECONDS = 900;
 
@@ -25,6 +26,9 @@ const OPTIONS = {
   'max-tokens': { type: 'string' },
   junit: { type: 'string' },
   json: { type: 'boolean' },
+  suite: { type: 'string' },
+  'list-cases': { type: 'boolean' },
+  'max-model-len': { type: 'string' },
 } as const;
 
 const HELP = `Usage: genrm smoke --base-url URL [options]
@@ -39,7 +43,14 @@ Options:
   --max-tokens N       generation budget per judgment (default ${DEFAULT_MAX_TOKENS})
   --junit FILE         also write the result as JUnit XML to FILE
   --json               print the result as JSON on stdout (keys: passed, kind, reason, model,
-                       baseUrl, durationMs, startedAt, checks)
+                       baseUrl, durationMs, startedAt, checks; with --suite: cases)
+  --suite card|full    run the judging suite instead: 'card' the 1+2 pair in both orders, 'full'
+                       every known-answer case (arithmetic, a word problem, code, a fact, a format
+                       constraint, a multi-turn history, a long document); one JUnit test per case
+  --max-model-len N    the server's window (vllm.maxModelLen, default ${defaultMaxModelLen()}): the long
+                       case fills it, measured with the server's /tokenize when it offers it
+  --list-cases         print the suite's cases and exit (with --json: [{id, messages, better}],
+                       the messages exactly as sent; --base-url is then optional)
   -h, --help           show this help
 
 Environment:
@@ -54,6 +65,7 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(HELP);
     return 0;
   }
+  if (values['list-cases'] || values.suite !== undefined) return runSuiteMode(values);
   const rawBase = values['base-url'];
   if (rawBase === undefined || rawBase.trim() === '') {
     throw new UserError('smoke: --base-url is required, e.g. --base-url http://127.0.0.1:5000/v1 (run `genrm smoke --help`)');
@@ -153,6 +165,42 @@ function summary(r: JudgeCheckResult): string {
     return `  ${`${c.order} order`.padEnd(15)} ${verdict.padEnd(34)} ${c.passed ? 'ok' : `FAIL ${c.kind}`} (${seconds(c.durationMs)})`;
   });
   return `${[head, ...lines].join('\n')}\n`;
+}
+
+/** --suite and --list-cases. */
+async function runSuiteMode(values: { [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K]['type'] extends 'boolean' ? boolean : string }): Promise<number> {
+  const rawBase = values['base-url'];
+  const listing = values['list-cases'] === true;
+  if (!listing && (rawBase === undefined || rawBase.trim() === '')) {
+    throw new UserError('smoke: --base-url is required, e.g. --base-url http://127.0.0.1:5000/v1 (run `genrm smoke --help`)');
+  }
+  const base = rawBase === undefined ? undefined : normalizeBaseUrl(rawBase);
+  if (base && !base.ok) throw new UserError(`smoke: --base-url: ${base.reason}`);
+  if (values.model !== undefined && values.model.trim() === '') throw new UserError('smoke: --model must not be empty');
+  const options = {
+    suite: suiteOption(values.suite, listing ? 'full' : 'card'),
+    baseUrl: base?.ok ? base.value : undefined,
+    model: values.model?.trim() || DEFAULT_MODEL,
+    apiKey: process.env.GENRM_API_KEY || undefined,
+    maxTokens: numberOption('smoke', 'max-tokens', values['max-tokens'], DEFAULT_MAX_TOKENS, { integer: true }),
+    maxModelLen: maxModelLenOption(numberOption('smoke', 'max-model-len', values['max-model-len'], defaultMaxModelLen(), { integer: true })),
+    timeoutSeconds: numberOption('smoke', 'timeout', values.timeout, DEFAULT_SMOKE_TIMEOUT_SECONDS),
+  };
+  if (listing) {
+    process.stdout.write(await listCases(options, values.json === true));
+    return 0;
+  }
+  const { result, ids } = await runSuiteCommand({ ...options, baseUrl: options.baseUrl as string });
+  if (values.junit) {
+    try {
+      await writeFileAtomically(values.junit, suiteResultToJunit(result, ids));
+    } catch (err) {
+      throw new OperationError(`smoke: cannot write the JUnit report to ${values.junit}: ${(err as Error).message}`);
+    }
+  }
+  process.stdout.write(values.json ? `${JSON.stringify(suiteJson(result), null, 2)}\n` : suiteSummary(result));
+  if (!result.passed) throw suiteFailure(result);
+  return 0;
 }
 
 /** Writes via a temporary file in the same directory, then renames: readers never see half a file. */

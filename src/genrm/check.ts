@@ -8,9 +8,10 @@
  * - mirrored order: response_1 "1+2=3", response_2 "1+2=4": needs ranking <= 3 and score_1 > score_2.
  * A judge with a position bias passes one order and fails the other. Never throws.
  */
-import { createChatCompletion, listServedModels, type RequestOptions } from './client.ts';
-import { parseChatCompletion, type Verdict } from './parse.ts';
-import { buildJudgeRequest, DEFAULT_MAX_TOKENS, DEFAULT_MODEL, DEFAULT_SEED, type HistoryTurn } from './request.ts';
+import { listServedModels, type RequestOptions } from './client.ts';
+import { judgeOnce, type JudgeContext } from './judge.ts';
+import type { Verdict } from './parse.ts';
+import { DEFAULT_MAX_TOKENS, DEFAULT_MODEL, DEFAULT_SEED, type HistoryTurn } from './request.ts';
 import type { FailureKind } from './result.ts';
 import { redact } from './text.ts';
 import { normalizeBaseUrl } from './urls.ts';
@@ -126,7 +127,8 @@ export async function runJudgeCheck(options: JudgeCheckOptions): Promise<JudgeCh
   return finish({ passed: false, kind: failed[0].kind, reason, checks });
 }
 
-async function checkModelServed(baseUrl: string, model: string, http: RequestOptions): Promise<{ ok: true } | { ok: false; kind: FailureKind; reason: string }> {
+/** `GET {base}/models` must list the model; a failure says what is served instead. */
+export async function checkModelServed(baseUrl: string, model: string, http: RequestOptions): Promise<{ ok: true } | { ok: false; kind: FailureKind; reason: string }> {
   const listed = await listServedModels(baseUrl, http);
   if (!listed.ok) return listed;
   if (listed.value.includes(model)) return { ok: true };
@@ -138,15 +140,7 @@ async function checkModelServed(baseUrl: string, model: string, http: RequestOpt
   };
 }
 
-interface OrderContext {
-  baseUrl: string;
-  model: string;
-  maxTokens: number;
-  seed: number;
-  http: RequestOptions;
-}
-
-async function judgeOrder(order: OrderName, ctx: OrderContext): Promise<OrderCheck> {
+async function judgeOrder(order: OrderName, ctx: JudgeContext): Promise<OrderCheck> {
   const started = performance.now();
   const better = order === 'card' ? 'response_2' : 'response_1';
   const [response1, response2] = order === 'card' ? [CARD_EXAMPLE.wrong, CARD_EXAMPLE.correct] : [CARD_EXAMPLE.correct, CARD_EXAMPLE.wrong];
@@ -158,20 +152,13 @@ async function judgeOrder(order: OrderName, ctx: OrderContext): Promise<OrderChe
     durationMs: performance.now() - started,
   });
 
-  const body = buildJudgeRequest({ history: CARD_EXAMPLE.history, response1, response2 }, { model: ctx.model, maxTokens: ctx.maxTokens, seed: ctx.seed });
-  const answer = await createChatCompletion(ctx.baseUrl, body, ctx.http);
-  if (!answer.ok) return done({ passed: false, kind: answer.kind, reason: `${label}: ${answer.reason}`, verdict: null, finishReason: null });
-
-  const parsed = parseChatCompletion(answer.value);
-  if (!parsed.ok) {
-    const hint = parsed.kind === 'truncated' ? `; raise max_tokens (now ${ctx.maxTokens}, --max-tokens) or check vLLM's --max-model-len` : '';
-    return done({ passed: false, kind: parsed.kind, reason: `${label}: ${parsed.reason}${hint}`, verdict: null, finishReason: null });
-  }
-  const wrong = verdictProblem(parsed.verdict, better);
+  const judged = await judgeOnce({ history: CARD_EXAMPLE.history, response1, response2 }, ctx);
+  if (!judged.ok) return done({ passed: false, kind: judged.kind, reason: `${label}: ${judged.reason}`, verdict: null, finishReason: null });
+  const wrong = verdictProblem(judged.verdict, better);
   if (wrong) {
-    return done({ passed: false, kind: 'wrong_verdict', reason: `${label}: ${wrong}`, verdict: parsed.verdict, finishReason: parsed.finishReason });
+    return done({ passed: false, kind: 'wrong_verdict', reason: `${label}: ${wrong}`, verdict: judged.verdict, finishReason: judged.finishReason });
   }
-  return done({ passed: true, kind: null, reason: `${label}: ${formatVerdict(parsed.verdict)}`, verdict: parsed.verdict, finishReason: parsed.finishReason });
+  return done({ passed: true, kind: null, reason: `${label}: ${formatVerdict(judged.verdict)}`, verdict: judged.verdict, finishReason: judged.finishReason });
 }
 
 /** Why a valid verdict is wrong for the expected better response, or null when it is right. */

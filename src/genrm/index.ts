@@ -39,3 +39,19 @@ export {
 export { apiUrl, healthUrl, normalizeBaseUrl } from './urls.ts';
 export { redact } from './text.ts';
 export { checkResultToJunit } from './junit.ts';
+export { contextWindowRefusal, judgeOnce, preferredResponse, type JudgeContext, type Judgment } from './judge.ts';
+export { serverTokenizer, tokenizeMessages, type TokenCount, type Tokenizer } from './tokenize.ts';
+export {
+  buildLongContextCase,
+  buildSuite,
+  caseMessages,
+  estimateTokens,
+  LONG_CASE_ID,
+  SUITE_NAMES,
+  type SuiteCase,
+  type SuiteName,
+  type SuiteSizing,
+} from './suite.ts';
+export { mapConcurrent, runSuite, type CaseResult, type SuiteResult, type SuiteRunOptions } from './run-suite.ts';
+export { suiteResultToJunit } from './junit.ts';
+export { runSuiteCheck, type SuiteCheckOptions, type SuiteCheckResult } from './suite-check.ts';

@@ -5,6 +5,7 @@
  */
 import type { JudgeCheckResult, OrderName } from './check.ts';
 import { formatVerdict } from './check.ts';
+import type { SuiteResult } from './run-suite.ts';
 
 const ORDER_TITLES: Record<OrderName, string> = {
   card: 'judges the card order (response_2 "1+2=3" is right)',
@@ -27,9 +28,40 @@ export function checkResultToJunit(result: JudgeCheckResult, suiteName = 'genrm 
     cases.push(testcase(ORDER_TITLES[order], c.durationMs, (c.passed ? '' : failure(c.kind ?? 'unknown', c.reason)) + out));
   }
   const failures = (listingFailed ? 1 : 0) + result.checks.filter((c) => !c.passed).length;
-  const skipped = 2 - result.checks.length;
+  return document(result, suiteName, cases, { failures, skipped: 2 - result.checks.length });
+}
+
+/**
+ * A judging-suite result as JUnit XML: a testcase for the model listing and one per suite case,
+ * named by the case's id. `caseIds` lists every case, so that cases never judged show as skipped.
+ */
+export function suiteResultToJunit(result: SuiteResult, caseIds: readonly string[], suiteName = 'genrm smoke'): string {
+  const cases: string[] = [];
+  const listingFailed = result.cases.length === 0 && !result.passed;
+  cases.push(
+    testcase('model is served', listingFailed ? result.durationMs : 0, listingFailed ? failure(result.kind ?? 'unknown', result.reason) : ''),
+  );
+  for (const id of caseIds) {
+    const c = result.cases.find((x) => x.id === id);
+    if (!c) {
+      cases.push(testcase(id, 0, `      <skipped message="${attr(`not judged: ${result.reason}`)}"/>\n`));
+      continue;
+    }
+    const out = c.verdict ? `      <system-out>${text(`${formatVerdict(c.verdict)} finish_reason=${c.finishReason ?? 'null'}`)}</system-out>\n` : '';
+    cases.push(testcase(`${c.id}: ${c.title} (response_${c.better} is right)`, c.durationMs, (c.passed ? '' : failure(c.kind ?? 'unknown', c.reason)) + out));
+  }
+  const failures = (listingFailed ? 1 : 0) + result.cases.filter((c) => !c.passed).length;
+  return document(result, suiteName, cases, { failures, skipped: caseIds.length - result.cases.length });
+}
+
+function document(
+  result: { durationMs: number; startedAt: string; model: string; baseUrl: string },
+  suiteName: string,
+  cases: string[],
+  counts: { failures: number; skipped: number },
+): string {
   const time = (result.durationMs / 1000).toFixed(3);
-  const header = `tests="3" failures="${failures}" errors="0" skipped="${skipped}" time="${time}"`;
+  const header = `tests="${cases.length}" failures="${counts.failures}" errors="0" skipped="${counts.skipped}" time="${time}"`;
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
     `<testsuites name="${attr(suiteName)}" ${header}>`,
@@ -43,7 +75,6 @@ export function checkResultToJunit(result: JudgeCheckResult, suiteName = 'genrm 
     '</testsuites>',
     '',
   ].join('\n');
-
 }
 
 function testcase(name: string, durationMs: number, inner: string): string {

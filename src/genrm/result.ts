@@ -19,6 +19,7 @@ export const FAILURE_KINDS = [
   'unparseable', // no valid verdict in the answer (also NaN, out of range, missing key)
   'wrong_verdict', // a valid verdict that prefers the wrong response
   'bad_response', // a body that is not the OpenAI shape (not JSON, no choices, ...)
+  'context_length', // vLLM refused the request: prompt plus max_tokens exceed its --max-model-len
 ] as const;
 
 export type FailureKind = (typeof FAILURE_KINDS)[number];

@@ -36,6 +36,11 @@ export function apiUrl(baseUrl: string, path: string): string {
 
 /** vLLM's `/health`: the base URL without its trailing `/v1`, plus `/health`. */
 export function healthUrl(baseUrl: string): string {
+  return serverUrl(baseUrl, 'health');
+}
+
+/** A path at the server's root, outside `/v1` (vLLM's `/health`, `/tokenize`). */
+export function serverUrl(baseUrl: string, path: string): string {
   const root = baseUrl.replace(/\/+$/, '').replace(/\/v1$/, '');
-  return `${root}/health`;
+  return `${root}/${path}`;
 }

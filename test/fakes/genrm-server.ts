@@ -7,6 +7,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { answerJudgment, newBehaviourStats, readJson, serveTokenize, type BehaviourStats, type JudgeBehaviour } from './judge-behaviours.ts';
 
 export const FAKE_MODEL = 'nvidia/Qwen3-Nemotron-235B-A22B-GenRM-2603';
 
@@ -54,6 +55,8 @@ export interface FakeGenrmOptions {
   judgeDelayMs?: number;
   /** @default 0 (any free port) */
   port?: number;
+  /** Judging beyond 1+2 (suite cases, labelled rows, a window, /tokenize); replaces `mode` when set. */
+  behaviour?: JudgeBehaviour;
 }
 
 export interface FakeStats {
@@ -83,6 +86,8 @@ export interface FakeGenrm {
   stop(): Promise<void>;
   /** Listens again on the same port after stop(). */
   start(): Promise<void>;
+  behaviour: JudgeBehaviour | undefined;
+  readonly behaviourStats: BehaviourStats;
 }
 
 const CORRECT = '1+2=3';
@@ -112,6 +117,8 @@ export async function startFakeGenrm(options: FakeGenrmOptions = {}): Promise<Fa
     judgeDelayMs: options.judgeDelayMs ?? 0,
     stats: { judgments: 0, models: 0, health: 0, unauthorized: 0 },
     judgeRequests: [],
+    behaviour: options.behaviour,
+    behaviourStats: newBehaviourStats(),
     async stop() {
       const s = server;
       server = undefined;
@@ -147,6 +154,9 @@ export async function startFakeGenrm(options: FakeGenrmOptions = {}): Promise<Fa
       if (fake.mode === 'health-down') return sendText(res, 503, '');
       return sendText(res, 200, '');
     }
+    if (path === '/tokenize' && req.method === 'POST' && fake.behaviour?.tokenize) {
+      return serveTokenize(fake.behaviour, fake.behaviourStats, await readJson(req), res);
+    }
     if (path.startsWith('/v1/')) {
       if (fake.apiKey !== undefined && req.headers.authorization !== `Bearer ${fake.apiKey}`) {
         fake.stats.unauthorized++;
@@ -177,6 +187,7 @@ export async function startFakeGenrm(options: FakeGenrmOptions = {}): Promise<Fa
   async function judge(req: IncomingMessage, res: ServerResponse, body: unknown): Promise<void> {
     const problem = requestProblem(body, model);
     if (problem) return sendJson(res, problem.status, { object: 'error', message: problem.message, type: 'BadRequestError', code: problem.status });
+    if (fake.behaviour) return answerJudgment(fake.behaviour, fake.behaviourStats, body, res, model);
     const messages = (body as { messages: { role: string; content: string }[] }).messages;
     const r1 = messages.find((m) => m.role === 'response_1')?.content ?? '';
     const r2 = messages.find((m) => m.role === 'response_2')?.content ?? '';

@@ -1,0 +1,130 @@
+/**
+ * Runs judging-suite cases against a server, concurrently, and reports each case. Used by the gate's
+ * first check and by `genrm smoke --suite`. Never throws for a server problem.
+ */
+import { checkModelServed, DEFAULT_REQUEST_TIMEOUT_MS, formatVerdict, verdictProblem } from './check.ts';
+import type { RequestOptions } from './client.ts';
+import { judgeOnce, type JudgeContext } from './judge.ts';
+import type { Verdict } from './parse.ts';
+import { DEFAULT_MAX_TOKENS, DEFAULT_MODEL, DEFAULT_SEED } from './request.ts';
+import type { FailureKind } from './result.ts';
+import type { SuiteCase } from './suite.ts';
+import { redact } from './text.ts';
+import { normalizeBaseUrl } from './urls.ts';
+
+export interface SuiteRunOptions {
+  /** The OpenAI base URL including /v1. */
+  baseUrl: string;
+  /** @default DEFAULT_MODEL */
+  model?: string;
+  /** Bearer key for /v1 (GENRM_API_KEY). Never appears in a result. */
+  apiKey?: string;
+  /** @default DEFAULT_MAX_TOKENS; the suite's long case was sized for this value. */
+  maxTokens?: number;
+  /** @default DEFAULT_REQUEST_TIMEOUT_MS */
+  requestTimeoutMs?: number;
+  /** Stops everything (shutdown, or an overall deadline). */
+  signal?: AbortSignal;
+  /** @default DEFAULT_SEED */
+  seed?: number;
+  /** How many cases are judged at once. @default all of them */
+  concurrency?: number;
+  fetch?: typeof fetch;
+}
+
+export interface CaseResult {
+  id: string;
+  title: string;
+  better: 1 | 2;
+  passed: boolean;
+  kind: FailureKind | null;
+  /** Names the case, the right response and what went wrong (or the verdict). */
+  reason: string;
+  verdict: Verdict | null;
+  finishReason: string | null;
+  durationMs: number;
+  promptTokens: number | null;
+  completionTokens: number | null;
+}
+
+export interface SuiteResult {
+  passed: boolean;
+  /** The first failed case's kind (or the listing's); null when passed. */
+  kind: FailureKind | null;
+  reason: string;
+  model: string;
+  baseUrl: string;
+  startedAt: string;
+  durationMs: number;
+  /** One per case, in the suite's order; empty when the model listing failed. */
+  cases: CaseResult[];
+}
+
+/** Checks that the model is served, then judges every case (at most `concurrency` at once). */
+export async function runSuite(cases: readonly SuiteCase[], options: SuiteRunOptions): Promise<SuiteResult> {
+  const started = performance.now();
+  const startedAt = new Date().toISOString();
+  const model = options.model ?? DEFAULT_MODEL;
+  const normalized = normalizeBaseUrl(options.baseUrl);
+  const baseUrl = normalized.ok ? normalized.value : options.baseUrl;
+  const finish = (fields: Pick<SuiteResult, 'passed' | 'kind' | 'reason' | 'cases'>): SuiteResult => ({
+    ...fields,
+    reason: redact(fields.reason, options.apiKey),
+    model,
+    baseUrl,
+    startedAt,
+    durationMs: performance.now() - started,
+  });
+  if (!normalized.ok) return finish({ passed: false, kind: 'bad_response', reason: `bad base URL: ${normalized.reason}`, cases: [] });
+  const http: RequestOptions = {
+    apiKey: options.apiKey,
+    timeoutMs: options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+    signal: options.signal,
+    fetch: options.fetch,
+  };
+  const served = await checkModelServed(baseUrl, model, http);
+  if (!served.ok) return finish({ passed: false, kind: served.kind, reason: served.reason, cases: [] });
+
+  const ctx: JudgeContext = { baseUrl, model, maxTokens: options.maxTokens ?? DEFAULT_MAX_TOKENS, seed: options.seed ?? DEFAULT_SEED, http };
+  const results = await mapConcurrent(cases, options.concurrency ?? cases.length, (c) => judgeCase(c, ctx));
+  for (const r of results) r.reason = redact(r.reason, options.apiKey);
+  const failed = results.filter((r) => !r.passed);
+  if (failed.length === 0) return finish({ passed: true, kind: null, reason: `judged all ${results.length} cases correctly`, cases: results });
+  const reason = `${failed.length} of ${results.length} cases failed: ${failed.map((r) => r.reason).join('; ')}`;
+  return finish({ passed: false, kind: failed[0].kind, reason, cases: results });
+}
+
+async function judgeCase(c: SuiteCase, ctx: JudgeContext): Promise<CaseResult> {
+  const label = `case '${c.id}' (${c.title}; response_${c.better} is right)`;
+  const base = { id: c.id, title: c.title, better: c.better };
+  const judged = await judgeOnce({ history: c.history, response1: c.response1, response2: c.response2 }, ctx);
+  if (!judged.ok) {
+    return { ...base, passed: false, kind: judged.kind, reason: `${label}: ${judged.reason}`, verdict: null, finishReason: null, durationMs: judged.durationMs, promptTokens: null, completionTokens: null };
+  }
+  const wrong = verdictProblem(judged.verdict, c.better === 1 ? 'response_1' : 'response_2');
+  const tokens = { promptTokens: judged.promptTokens, completionTokens: judged.completionTokens };
+  return {
+    ...base,
+    ...tokens,
+    passed: !wrong,
+    kind: wrong ? 'wrong_verdict' : null,
+    reason: `${label}: ${wrong ?? formatVerdict(judged.verdict)}`,
+    verdict: judged.verdict,
+    finishReason: judged.finishReason,
+    durationMs: judged.durationMs,
+  };
+}
+
+/** Maps with at most `limit` calls in flight; results keep the input order. */
+export async function mapConcurrent<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i], i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+  return results;
+}

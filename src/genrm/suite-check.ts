@@ -1,0 +1,50 @@
+/**
+ * The judging suite as one call: size the long case for the window (measured with the server's
+ * /tokenize when it offers it), then judge every case. For the readiness gate's first check and any
+ * caller that holds a base URL and the configured window. Never throws.
+ */
+import { DEFAULT_REQUEST_TIMEOUT_MS } from './check.ts';
+import { runSuite, type SuiteResult, type SuiteRunOptions } from './run-suite.ts';
+import { DEFAULT_MAX_TOKENS, DEFAULT_MODEL } from './request.ts';
+import { buildSuite, type SuiteName } from './suite.ts';
+import { serverTokenizer } from './tokenize.ts';
+import { normalizeBaseUrl } from './urls.ts';
+
+export interface SuiteCheckOptions extends SuiteRunOptions {
+  /** The server's window, vllm.maxModelLen. */
+  maxModelLen: number;
+  /** @default 'full' */
+  suite?: SuiteName;
+}
+
+export interface SuiteCheckResult extends SuiteResult {
+  /** Every case of the suite, judged or not (JUnit lists the ones never judged as skipped). */
+  caseIds: string[];
+}
+
+export async function runSuiteCheck(o: SuiteCheckOptions): Promise<SuiteCheckResult> {
+  const model = o.model ?? DEFAULT_MODEL;
+  const maxTokens = o.maxTokens ?? DEFAULT_MAX_TOKENS;
+  const base = normalizeBaseUrl(o.baseUrl);
+  const tokenize = base.ok
+    ? await serverTokenizer(base.value, model, { apiKey: o.apiKey, timeoutMs: Math.min(o.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS, 30_000), signal: o.signal, fetch: o.fetch })
+    : null;
+  let cases;
+  try {
+    cases = await buildSuite(o.suite ?? 'full', { maxModelLen: o.maxModelLen, maxTokens, model, tokenize: tokenize ?? undefined });
+  } catch (err) {
+    return {
+      passed: false,
+      kind: 'context_length',
+      reason: (err as Error).message,
+      model,
+      baseUrl: base.ok ? base.value : o.baseUrl,
+      startedAt: new Date().toISOString(),
+      durationMs: 0,
+      cases: [],
+      caseIds: [],
+    };
+  }
+  const result = await runSuite(cases, { ...o, model, maxTokens });
+  return { ...result, caseIds: cases.map((c) => c.id) };
+}
