@@ -28,6 +28,17 @@ export function mostReplicas(c: Config): number {
   return c.autoscaling.enabled ? Math.max(c.autoscaling.maxReplicas, c.replicas) : c.replicas;
 }
 
+/**
+ * The Pod Security Standards level the namespace enforces: the lowest the pods pass. vLLM and the
+ * download run as root (the image writes under /root), which `restricted` refuses; nothing else
+ * needs more than `baseline`, except a `hostPath` volume (staged weights on the node), which only
+ * `privileged` allows (Kubernetes' Pod Security Standards; label names from the Pod Security
+ * admission docs, `pod-security.kubernetes.io/enforce`).
+ */
+export function podSecurityLabels(c: Config): Record<string, string> {
+  return { 'pod-security.kubernetes.io/enforce': c.weights.source === 'hostPath' ? 'privileged' : 'baseline' };
+}
+
 export class GenrmChart extends Chart {
   /** The labels selecting the pods that serve the API. */
   public readonly selector: Record<string, string>;
@@ -40,7 +51,7 @@ export class GenrmChart extends Chart {
     const plan = planFromConfig(c);
 
     new kplus.Namespace(this, 'namespace', {
-      metadata: { name: c.namespace, labels: labelsFor(c.name, 'namespace') },
+      metadata: { name: c.namespace, labels: { ...labelsFor(c.name, 'namespace'), ...podSecurityLabels(c) } },
     });
 
     const scheduling = new GpuScheduling({
@@ -151,7 +162,7 @@ export class GenrmChart extends Chart {
         namespace: c.namespace,
         replicas: c.replicas,
         rollout: {
-          strategy: c.rollout.strategy ?? (most > 1 ? 'RollingUpdate' : 'Recreate'),
+          strategy: c.rollout.strategy ?? (most > 1 || c.weights.perReplica ? 'RollingUpdate' : 'Recreate'),
           maxSurge: c.rollout.spareNodes,
         },
         disruptionBudgetMaxUnavailable,

@@ -10,7 +10,7 @@ import { validateAny } from './helpers/validate-any.ts';
 
 describe('autoscaling with an HPA on the external metric', () => {
   it('targets the workload with the same queue-depth metric and windows', async () => {
-    const objects = await synth({ weights: { accessMode: 'ReadWriteMany' }, autoscaling: { enabled: true, engine: 'hpa', minReplicas: 2, maxReplicas: 6 }, replicas: 2 });
+    const objects = await synth({ weights: { accessMode: 'ReadWriteMany' }, monitoring: { enabled: true }, autoscaling: { enabled: true, engine: 'hpa', minReplicas: 2, maxReplicas: 6 }, replicas: 2 });
     const hpa = find(objects, 'HorizontalPodAutoscaler', 'genrm-server');
     expect(hpa.apiVersion).toBe('autoscaling/v2');
     expect(hpa.spec.scaleTargetRef).toEqual({ apiVersion: 'apps/v1', kind: 'Deployment', name: 'genrm-server' });
@@ -23,13 +23,14 @@ describe('autoscaling with an HPA on the external metric', () => {
   });
 
   it('scales a StatefulSet or a LeaderWorkerSet by its own kind', async () => {
-    const sts = await synth({ weights: { perReplica: true }, autoscaling: { enabled: true } });
+    const sts = await synth({ weights: { perReplica: true }, monitoring: { enabled: true }, autoscaling: { enabled: true } });
     expect(find(sts, 'ScaledObject').spec.scaleTargetRef).toMatchObject({ kind: 'StatefulSet', apiVersion: 'apps/v1' });
     const lws = await synth({
       topology: 'multi-node',
       gpus: { perPod: 4 },
       vllm: { tensorParallelSize: 4 },
       weights: { accessMode: 'ReadWriteMany' },
+      monitoring: { enabled: true },
       autoscaling: { enabled: true },
     });
     expect(find(lws, 'ScaledObject').spec.scaleTargetRef).toMatchObject({ kind: 'LeaderWorkerSet', apiVersion: 'leaderworkerset.x-k8s.io/v1' });

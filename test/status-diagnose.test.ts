@@ -23,6 +23,7 @@ const CASES: [scenario: string, id: string, fix: RegExp][] = [
   ['multi-attach', 'multi-attach', /ReadWriteMany/],
   ['preflight-failed', 'preflight-failed', /scheduling\.gpuProducts/],
   ['claim-pending', 'claim-pending', /weights\.storageClassName/],
+  ['pod-security', 'pod-security-forbidden', /pod-security\.kubernetes\.io\/enforce=baseline/],
 ];
 
 describe('diagnose', () => {
@@ -33,6 +34,13 @@ describe('diagnose', () => {
     expect(d!.fix).toMatch(fix);
     expect(d!.evidence.length).toBeGreaterThan(0);
     expect(DIAGNOSIS_IDS).toContain(d!.id);
+  });
+
+  it('names the Pod Security level that refuses the pods, and the controller that reported it', () => {
+    const d = diagnose(loadSnapshot('pod-security')).find((x) => x.id === 'pod-security-forbidden')!;
+    expect(d.summary).toContain('"restricted"');
+    expect(d.object).toBe('replicaset/genrm-server-6d8f7c9b54');
+    expect(d.evidence).toMatch(/violates PodSecurity "restricted:latest"/);
   });
 
   it('finds nothing wrong in a Ready deployment', () => {

@@ -15,7 +15,7 @@ import { ApiObject, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { dropAddressLabel, labelsFor } from './labels.ts';
+import { disableServiceLinks, dropAddressLabel, labelsFor } from './labels.ts';
 import { restrictedSecurityContext } from './security.ts';
 import type { GpuScheduling } from './gpu-scheduling.ts';
 
@@ -251,6 +251,7 @@ export class ModelWeights extends Construct {
     });
     props.scheduling.applyTo(job, { tolerateGpuTaint: true });
     dropAddressLabel(ApiObject.of(job));
+    disableServiceLinks(ApiObject.of(job));
     return job;
   }
 }

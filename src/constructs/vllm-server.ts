@@ -79,13 +79,16 @@ export class VllmServer extends Construct {
         podManagementPolicy: kplus.PodManagementPolicy.PARALLEL,
         strategy: kplus.StatefulSetUpdateStrategy.rollingUpdate(),
       });
+      // cdk8s-plus copies the StatefulSet's hashed address label into the Service's selector,
+      // which the pods do not carry (it is dropped from their template): select by the readable labels.
+      ApiObject.of(headless).addJsonPatch(JsonPatch.remove('/spec/selector/cdk8s.io~1metadata.addr'));
       const obj = ApiObject.of(this.workload);
       obj.addJsonPatch(JsonPatch.add('/spec/volumeClaimTemplates', [props.weights.claimTemplate]));
       // Keep each pod's weights when it is deleted or scaled away: a re-download is 470 GB.
       obj.addJsonPatch(JsonPatch.add('/spec/persistentVolumeClaimRetentionPolicy', { whenDeleted: 'Retain', whenScaled: 'Retain' }));
-      if ((rollout.strategy ?? 'RollingUpdate') === 'Recreate') {
-        // A StatefulSet has no Recreate: OnDelete leaves the replacement to the operator.
-        obj.addJsonPatch(JsonPatch.replace('/spec/updateStrategy', { type: 'OnDelete' }));
+      if (rollout.strategy === 'Recreate') {
+        // A StatefulSet has no Recreate; OnDelete would leave every replacement to the operator.
+        throw new Error(`VllmServer ${props.name}: a StatefulSet (a weights volume per replica) has no Recreate strategy; use RollingUpdate`);
       }
     } else {
       this.workload = new kplus.Deployment(this, 'deployment', {
