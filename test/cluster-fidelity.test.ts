@@ -125,3 +125,12 @@ describe('Pod Security admission', () => {
     expect(find(objects, 'Namespace').metadata.labels['pod-security.kubernetes.io/enforce']).toBe('privileged');
   });
 });
+
+describe('long first downloads', () => {
+  it("gives a downloading Deployment's rollout a day for the first download before it counts as stalled", async () => {
+    const downloading = find(await synth(), 'Deployment');
+    const staged = find(await synth({ weights: { source: 'existingClaim', existingClaim: 'models' } }), 'Deployment');
+    expect(downloading.spec.progressDeadlineSeconds - staged.spec.progressDeadlineSeconds).toBe(86_400);
+    expect(staged.spec.progressDeadlineSeconds).toBeGreaterThan(3600);
+  });
+});

@@ -24,6 +24,7 @@ const CASES: [scenario: string, id: string, fix: RegExp][] = [
   ['preflight-failed', 'preflight-failed', /scheduling\.gpuProducts/],
   ['claim-pending', 'claim-pending', /weights\.storageClassName/],
   ['pod-security', 'pod-security-forbidden', /pod-security\.kubernetes\.io\/enforce=baseline/],
+  ['download-in-pod-refused', 'hf-unauthorized', /weights\.hfTokenSecret/],
 ];
 
 describe('diagnose', () => {
@@ -41,6 +42,17 @@ describe('diagnose', () => {
     expect(d.summary).toContain('"restricted"');
     expect(d.object).toBe('replicaset/genrm-server-6d8f7c9b54');
     expect(d.evidence).toMatch(/violates PodSecurity "restricted:latest"/);
+  });
+
+  it('reads a download that runs in the server pod (ReadWriteOnce weights): progress, then a refusal on that pod', () => {
+    const running = loadSnapshot('download-in-pod');
+    expect(diagnose(running)).toEqual([]);
+    const p = podProgress(running.pods[0], running);
+    expect(p.current.id).toBe('weights-downloaded');
+    expect(p.current.detail).toBe('45% (43/95 files)');
+    const refused = diagnose(loadSnapshot('download-in-pod-refused')).find((d) => d.id === 'hf-unauthorized')!;
+    expect(refused.object).toBe('pod/genrm-server-6d8f7c9b54-x7k2p');
+    expect(refused.summary).toMatch(/HTTP 401/);
   });
 
   it('finds nothing wrong in a Ready deployment', () => {

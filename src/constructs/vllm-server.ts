@@ -17,6 +17,9 @@ import { buildServerPod, type ServerPodProps } from './server-pod.ts';
 
 export { VLLM_CONTAINER } from './server-pod.ts';
 
+/** Time a first download of the weights may take before a rollout counts as stalled (24 h). */
+export const FIRST_DOWNLOAD_ALLOWANCE_SECONDS = 86_400;
+
 export interface RolloutOptions {
   /** @default 'Recreate' */
   readonly strategy?: 'Recreate' | 'RollingUpdate';
@@ -103,8 +106,12 @@ export class VllmServer extends Construct {
                 maxSurge: kplus.PercentOrAbsolute.absolute(rollout.maxSurge ?? 0),
                 maxUnavailable: kplus.PercentOrAbsolute.absolute((rollout.maxSurge ?? 0) > 0 ? 0 : 1),
               }),
-        // A rollout may wait for a download and a 470 GB load before its pod is Ready.
-        progressDeadline: Duration.seconds(Math.max(600, (props.startupTimeoutSeconds ?? 3600) + 1800)),
+        // A rollout may wait for a first download (hours at Hugging Face's rates) and a 470 GB
+        // load before its pod is Ready; past the deadline the Deployment reports
+        // ProgressDeadlineExceeded and tools treat the rollout as failed.
+        progressDeadline: Duration.seconds(
+          Math.max(600, (props.startupTimeoutSeconds ?? 3600) + 1800 + (props.weights.completeMarker ? FIRST_DOWNLOAD_ALLOWANCE_SECONDS : 0)),
+        ),
       });
     }
     this.workload.select(kplus.LabelSelector.of({ labels: this.selector }));

@@ -47,6 +47,7 @@ export function podProgress(pod: Pod, s: ClusterSnapshot): PodProgress {
   const ready = cond('Ready')?.status === 'True';
   const vllm = containerStatus(pod, CONTAINERS.vllm);
   const waitInit = initStatus(pod, CONTAINERS.waitForWeights);
+  const podDownload = initStatus(pod, CONTAINERS.downloadInPod);
   const job = s.jobs.find((j) => j.metadata.name === objectNames(s.name).downloadJob);
   const vllmLog = logOf(s, name, CONTAINERS.vllm);
   const gate = lastVerdict(logOf(s, name, CONTAINERS.gate)) ?? null;
@@ -61,8 +62,8 @@ export function podProgress(pod: Pod, s: ClusterSnapshot): PodProgress {
   const vllmHasRun = vllmRunning || vllm?.state?.terminated !== undefined || vllm?.lastState?.terminated !== undefined;
 
   const jobDone = job?.status?.conditions?.find((c) => c.type === 'Complete' && c.status === 'True');
-  const waitDone = waitInit?.state?.terminated?.exitCode === 0 ? waitInit.state.terminated : undefined;
-  const downloadApplies = job !== undefined || waitInit !== undefined;
+  const waitDone = [waitInit, podDownload].map((c) => c?.state?.terminated).find((t) => t?.exitCode === 0);
+  const downloadApplies = job !== undefined || waitInit !== undefined || podDownload !== undefined;
   const downloaded = !downloadApplies || jobDone !== undefined || waitDone !== undefined || vllmHasRun;
   const loaded = vllm?.started === true || (vllmRunning && vllmLog !== undefined && serverStarted(vllmLog)) || ready;
 
@@ -95,6 +96,9 @@ export function podProgress(pod: Pod, s: ClusterSnapshot): PodProgress {
       return pulling ? pulling.replace(/^Pulling image /, 'pulling ') : null;
     },
     'weights-downloaded': () => {
+      const own = podDownload?.state?.running ? downloadProgress(logOf(s, name, CONTAINERS.downloadInPod)) : undefined;
+      if (own) return own;
+      if (podDownload?.state?.running) return 'downloading in the pod';
       const progress = downloadProgress(s.downloadPods.map((p) => logOf(s, p.metadata.name, CONTAINERS.download)).find((t) => t !== undefined));
       if (progress) return progress;
       if (job?.status?.active) return 'download job running';

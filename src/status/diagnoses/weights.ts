@@ -2,31 +2,48 @@
 import { CONTAINERS, objectNames } from '../../kube/index.ts';
 import { hubRefusal } from '../download-log.ts';
 import { eventTime } from '../progress.ts';
-import { logOf } from '../snapshot.ts';
+import { initStatus, logOf } from '../snapshot.ts';
 import { trimLine } from '../vllm-log.ts';
 import type { Diagnosis, Rule } from './types.ts';
 
 export const downloadRule: Rule = (s) => {
   const job = s.jobs.find((j) => j.metadata.name === objectNames(s.name).downloadJob);
-  if (!job) return [];
-  if (job.status?.conditions?.some((c) => c.type === 'Complete' && c.status === 'True')) return [];
-  const object = `job/${job.metadata.name}`;
-  const logs = [...s.downloadPods]
-    .sort((a, b) => (b.metadata.creationTimestamp ?? '').localeCompare(a.metadata.creationTimestamp ?? ''))
-    .map((p) => logOf(s, p.metadata.name, CONTAINERS.download))
-    .filter((t): t is string => t !== undefined);
+  const fromJob: Diagnosis[] = [];
+  if (job && !job.status?.conditions?.some((c) => c.type === 'Complete' && c.status === 'True')) {
+    const logs = [...s.downloadPods]
+      .sort((a, b) => (b.metadata.creationTimestamp ?? '').localeCompare(a.metadata.creationTimestamp ?? ''))
+      .map((p) => logOf(s, p.metadata.name, CONTAINERS.download))
+      .filter((t): t is string => t !== undefined);
+    const failed = job.status?.conditions?.find((c) => c.type === 'Failed' && c.status === 'True');
+    const failure = failed ? { what: `the weights download Job failed (${failed.reason ?? 'Failed'}, ${job.status?.failed ?? 0} attempt(s))`, message: failed.message } : undefined;
+    fromJob.push(...downloadDiagnoses(`job/${job.metadata.name}`, logs, failure, job.status?.failed ?? 0, 'the Job retries and resumes from the volume'));
+  }
+  // The download as an init container of the server pod (ReadWriteOnce or per-replica weights).
+  const inPods = s.pods
+    .filter((p) => p.metadata.deletionTimestamp === undefined)
+    .flatMap((pod) => {
+      const c = initStatus(pod, CONTAINERS.downloadInPod);
+      if (!c || c.state?.terminated?.exitCode === 0) return [];
+      const logs = [logOf(s, pod.metadata.name, CONTAINERS.downloadInPod), logOf(s, pod.metadata.name, CONTAINERS.downloadInPod, true)].filter((t): t is string => t !== undefined);
+      const exited = c.state?.terminated ?? c.lastState?.terminated;
+      const failure = exited && exited.exitCode !== 0 ? { what: `the weights download in the server pod failed (exit ${exited.exitCode}, ${c.restartCount ?? 0} restart(s))`, message: exited.reason } : undefined;
+      return downloadDiagnoses(`pod/${pod.metadata.name}`, logs, failure, c.restartCount ?? 0, 'the container restarts and resumes from the volume');
+    });
+  return [...fromJob, ...inPods];
+};
+
+/** What the download's logs and failure show, wherever it runs. */
+function downloadDiagnoses(object: string, logs: string[], failure: { what: string; message?: string } | undefined, retries: number, retry: string): Diagnosis[] {
   const refusal = logs.map(hubRefusal).find((r) => r !== undefined);
-  const failed = job.status?.conditions?.find((c) => c.type === 'Failed' && c.status === 'True');
-  const retries = job.status?.failed ?? 0;
   if (refusal?.status === 429) {
     return [
       {
         id: 'hf-rate-limited',
-        severity: failed ? 'error' : 'warning',
+        severity: failure ? 'error' : 'warning',
         object,
         summary: `Hugging Face is rate-limiting the weights download (HTTP 429)${retries ? `, ${retries} failed attempt(s)` : ''}`,
         evidence: refusal.line,
-        fix: 'lower weights.downloadWorkers (e.g. 4), and set weights.hfTokenSecret (authenticated downloads get higher limits); the Job retries and resumes from the volume',
+        fix: `lower weights.downloadWorkers (e.g. 4), and set weights.hfTokenSecret (authenticated downloads get higher limits); ${retry}`,
       },
     ];
   }
@@ -42,21 +59,23 @@ export const downloadRule: Rule = (s) => {
       },
     ];
   }
-  if (failed) {
+  if (failure) {
     const line = logs[0]?.split('\n').filter((l) => l.trim()).at(-1);
     return [
       {
         id: 'download-failed',
         severity: 'error',
         object,
-        summary: `the weights download Job failed (${failed.reason ?? 'Failed'}, ${retries} attempt(s))`,
-        evidence: trimLine(line ?? failed.message ?? ''),
-        fix: 'read `genrm logs download`; fix the cause (disk space: weights.storageGiB; network), then delete the Job and run `genrm apply` again (the download resumes)',
+        summary: failure.what,
+        evidence: trimLine(line ?? failure.message ?? ''),
+        fix: object.startsWith('job/')
+          ? 'read `genrm logs download`; fix the cause (disk space: weights.storageGiB; network), then delete the Job and run `genrm apply` again (the download resumes)'
+          : `read \`kubectl logs ${object} -c ${CONTAINERS.downloadInPod}\`; fix the cause (disk space: weights.storageGiB; network); ${retry}`,
       },
     ];
   }
   return [];
-};
+}
 
 export const multiAttachRule: Rule = (s) => {
   const out: Diagnosis[] = [];
