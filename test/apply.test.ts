@@ -39,8 +39,22 @@ describe('genrm apply', () => {
     const refs = deletes[0].argv.filter((a) => a.includes('/'));
     // The leftovers: a ConfigMap and a PodDisruptionBudget no longer synthesized. Not pruned: the
     // current objects, another instance's ConfigMap, a helm-managed one, an owned one, any PVC.
-    expect(refs.sort()).toEqual(['configmap/genrm-gate-v1', 'poddisruptionbudget.policy/genrm-server']);
+    // The download Job is a leftover too: ReadWriteOnce weights are downloaded in the server pod.
+    expect(refs.sort()).toEqual(['configmap/genrm-gate-v1', 'job.batch/genrm-weights-download', 'poddisruptionbudget.policy/genrm-server']);
     expect(r.stdout).toContain('configmap/genrm-gate-v1 pruned (no longer synthesized)');
+  });
+
+  it('prunes every kind genrm has produced that the cluster serves: a switched-off StatefulSet, ScaledObject, PodMonitor', async () => {
+    const r = await runCli(['apply'], fake.env('prune-features-off'));
+    expect(r.exitCode, r.stderr).toBe(0);
+    const calls = fake.calls();
+    expect(calls.some((c) => c.argv.includes('api-resources'))).toBe(true);
+    const list = calls.find((c) => verb(c.argv) === 'get' && c.argv.includes('-l'))!;
+    const types = list.argv[list.argv.indexOf('get') + 1].split(',');
+    expect(types).toEqual(expect.arrayContaining(['statefulsets.apps', 'scaledobjects.keda.sh', 'podmonitors.monitoring.coreos.com', 'horizontalpodautoscalers.autoscaling']));
+    expect(types).not.toContain('leaderworkersets.leaderworkerset.x-k8s.io'); // not served: listing it would fail
+    const refs = calls.find((c) => verb(c.argv) === 'delete')!.argv.filter((a) => a.includes('/'));
+    expect(refs.sort()).toEqual(['podmonitor.monitoring.coreos.com/genrm-server', 'scaledobject.keda.sh/genrm-server', 'statefulset.apps/genrm-server']);
   });
 
   it('passes --force-conflicts only when asked, and skips pruning with --no-prune', async () => {
@@ -53,7 +67,7 @@ describe('genrm apply', () => {
   });
 
   it('re-creates the download Job when its pod template is immutable, and never prints the dumped env', async () => {
-    const r = await runCli(['apply', '--no-prune'], fake.env('immutable-job'));
+    const r = await runCli(['apply', '--no-prune', '--config', 'test/fixtures/config/shared-weights.yaml'], fake.env('immutable-job'));
     expect(r.exitCode).toBe(0);
     expect(r.stdout + r.stderr).not.toContain('hf_SECRET');
     const calls = fake.calls();

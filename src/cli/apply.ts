@@ -13,6 +13,7 @@ import {
   planPrune,
   pruneTypes,
   resourceRef,
+  servedResourceTypes,
   type KubeObject,
   type KubeTarget,
 } from '../kube/index.ts';
@@ -109,7 +110,7 @@ function immutableJob(err: unknown, objects: KubeObject[]): KubeObject | undefin
 }
 
 async function prune(target: KubeTarget, objects: KubeObject[], config: Config, out: (s: string) => void): Promise<void> {
-  const live = await getByLabel(target, pruneTypes(objects), deploymentSelector(config.name));
+  const live = await getByLabel(target, pruneTypes(objects, await servedResourceTypes(target)), deploymentSelector(config.name));
   const leftovers = planPrune(objects, live, config.name, config.namespace);
   if (leftovers.length === 0) return;
   const refs = leftovers.map(resourceRef);

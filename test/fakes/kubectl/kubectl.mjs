@@ -5,7 +5,7 @@
  * ($FAKE_KUBECTL_SCENARIO, absolute, or a name under test/fixtures/kube/):
  *
  *   scenario.json      optional: { "context": "...", "noContext": true, "applyError": "immutable-job" | "forbidden",
- *                      "unreachable": true, "diff": "text of a diff" }
+ *                      "unreachable": true, "diff": "text of a diff", "apiResources": [CRD types served] }
  *   cluster.json       a v1 List of the live objects (filtered by the requested types and -l selector)
  *   events.json        a v1 EventList
  *   logs/<container>[.previous].log   what `kubectl logs` prints for that container (any pod)
@@ -76,8 +76,17 @@ const TYPE_KIND = {
   persistentvolumeclaims: 'PersistentVolumeClaim', pvc: 'PersistentVolumeClaim',
   services: 'Service', configmaps: 'ConfigMap', serviceaccounts: 'ServiceAccount',
   'networkpolicies.networking.k8s.io': 'NetworkPolicy', 'poddisruptionbudgets.policy': 'PodDisruptionBudget',
+  'statefulsets.apps': 'StatefulSet', 'horizontalpodautoscalers.autoscaling': 'HorizontalPodAutoscaler',
+  'leaderworkersets.leaderworkerset.x-k8s.io': 'LeaderWorkerSet', 'scaledobjects.keda.sh': 'ScaledObject',
+  'podmonitors.monitoring.coreos.com': 'PodMonitor', 'servicemonitors.monitoring.coreos.com': 'ServiceMonitor',
   events: 'Event',
 };
+/** What `kubectl api-resources -o name` prints: the built-in types, plus scenario.apiResources (CRDs). */
+const BUILT_IN_TYPES = [
+  'configmaps', 'events', 'persistentvolumeclaims', 'pods', 'secrets', 'serviceaccounts', 'services',
+  'deployments.apps', 'replicasets.apps', 'statefulsets.apps', 'horizontalpodautoscalers.autoscaling',
+  'jobs.batch', 'networkpolicies.networking.k8s.io', 'poddisruptionbudgets.policy',
+];
 function refOf(o) {
   const group = o.apiVersion.includes('/') ? `.${o.apiVersion.split('/')[0]}` : '';
   return `${o.kind.toLowerCase()}${group}/${o.metadata.name}`;
@@ -163,6 +172,11 @@ switch (verb) {
       fail(`Error from server (Forbidden): deployments.apps "${objects.find((o) => o.kind === 'Deployment').metadata.name}" is forbidden: User "alice@example.com" cannot patch resource "deployments" in API group "apps" in the namespace "${namespace}"`);
     }
     for (const o of objects) out(`${refOf(o)} serverside-applied\n`);
+    break;
+  }
+  case 'api-resources': {
+    if (scenario.unreachable) unreachable();
+    out(`${[...BUILT_IN_TYPES, ...(scenario.apiResources ?? [])].join('\n')}\n`);
     break;
   }
   case 'delete': {
