@@ -57,6 +57,25 @@ describe('genrm apply', () => {
     expect(refs.sort()).toEqual(['podmonitor.monitoring.coreos.com/genrm-server', 'scaledobject.keda.sh/genrm-server', 'statefulset.apps/genrm-server']);
   });
 
+  it('turning autoscaling on hands spec.replicas over first, so the warm replicas are not reset to 1', async () => {
+    const r = await runCli(['apply', '--config', 'examples/four-replicas-autoscaled.yaml'], fake.env('autoscale-handover'));
+    expect(r.exitCode, r.stderr).toBe(0);
+    const applies = fake.calls().filter((c) => verb(c.argv) === 'apply');
+    const handover = applies.findIndex((c) => c.argv.includes('--field-manager=genrm-replicas-handover'));
+    const main = applies.findIndex((c) => docs(c.stdin).some((d) => d.kind === 'Deployment' && d.spec.template));
+    expect(handover).toBeGreaterThanOrEqual(0);
+    expect(handover).toBeLessThan(main);
+    // The live count (3), and nothing else, under the handover manager; genrm's own apply omits it.
+    expect(docs(applies[handover].stdin)).toEqual([{ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'genrm-server', namespace: 'genrm' }, spec: { replicas: 3 } }]);
+    expect(docs(applies[main].stdin).find((d) => d.kind === 'Deployment').spec.replicas).toBeUndefined();
+    expect(r.stdout).toContain('spec.replicas 3 kept for the autoscaler');
+  });
+
+  it('sets replicas itself without autoscaling: no handover', async () => {
+    await runCli(['apply', '--no-prune'], fake.env('autoscale-handover'));
+    expect(fake.calls().some((c) => c.argv.includes('--field-manager=genrm-replicas-handover'))).toBe(false);
+  });
+
   it('passes --force-conflicts only when asked, and skips pruning with --no-prune', async () => {
     const r = await runCli(['apply', '--force-conflicts', '--no-prune', '--context', 'gpu-cluster'], fake.env('prune'));
     expect(r.exitCode).toBe(0);

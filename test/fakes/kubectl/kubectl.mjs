@@ -122,6 +122,19 @@ switch (verb) {
       out('{"major":"1","minor":"31","gitVersion":"v1.31.2","platform":"linux/amd64"}');
       break;
     }
+    if (rest[0].includes('/')) {
+      // One object by reference: `get deployment.apps/x --ignore-not-found -o jsonpath={.spec.replicas}`.
+      const cluster = readJson(stepFile('cluster.json', state.looks)) ?? { items: [] };
+      const found = cluster.items.find((o) => refOf(o) === rest[0] && (o.metadata.namespace ?? namespace) === namespace);
+      if (!found) {
+        if (args.includes('--ignore-not-found')) break;
+        fail(`Error from server (NotFound): ${rest[0].split('/')[0]} "${rest[0].split('/')[1]}" not found`);
+      }
+      const path = option('-o');
+      if (path === 'jsonpath={.spec.replicas}') out(found.spec?.replicas === undefined ? '' : String(found.spec.replicas));
+      else out(`${JSON.stringify(found, null, 4)}\n`);
+      break;
+    }
     const types = rest[0].split(',');
     if (types.includes('pods')) {
       state.looks += 1;
