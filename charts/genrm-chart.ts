@@ -143,6 +143,7 @@ export class GenrmChart extends Chart {
     const extraServicePorts =
       c.monitoring.enabled && c.monitoring.kind === 'ServiceMonitor' ? [{ name: 'gate', port: c.gate.port, targetPort: c.gate.port }] : [];
     let workload: ApiObject;
+    let workers: { selector: Record<string, string>; peer: Record<string, string> } | undefined;
     if (c.topology === 'multi-node') {
       const server = new MultiNodeServer(this, 'server', {
         ...pod,
@@ -154,6 +155,7 @@ export class GenrmChart extends Chart {
         extraServicePorts,
       });
       this.selector = server.selector;
+      workers = { selector: server.workerSelector, peer: server.groupPeer };
       workload = server.leaderWorkerSet;
     } else {
       const server = new VllmServer(this, 'server', {
@@ -217,6 +219,7 @@ export class GenrmChart extends Chart {
         allowNamespaces: c.networkPolicy.allowNamespaces,
         allowPodLabels: c.networkPolicy.allowPodLabels,
         monitoringNamespace: c.monitoring.enabled ? c.monitoring.namespace : undefined,
+        workers,
         downloadSelector: this.weights.job ? labelsFor(c.name, 'weights-download') : undefined,
         downloadEgressCidrs: c.networkPolicy.downloadEgressCidrs,
       });

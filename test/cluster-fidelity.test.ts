@@ -134,3 +134,31 @@ describe('long first downloads', () => {
     expect(staged.spec.progressDeadlineSeconds).toBeGreaterThan(3600);
   });
 });
+
+describe('multi-node', () => {
+  const multiNode: ConfigInput = {
+    topology: 'multi-node',
+    gpus: { perPod: 4 },
+    vllm: { tensorParallelSize: 4 },
+    resources: { cpu: 16, memoryGiB: 192 },
+    shm: { sizeGiB: 16 },
+    weights: RWX,
+    networkPolicy: { enabled: true, allowNamespaces: ['rlhf'] },
+  };
+
+  it("polices the workers too: their unauthenticated Ray ports take traffic only from their own LeaderWorkerSet's pods", async () => {
+    const objects = await synth(multiNode);
+    const lws = find(objects, 'LeaderWorkerSet');
+    const workerLabels = lws.spec.leaderWorkerTemplate.workerTemplate.metadata.labels;
+    const policies = objects.filter((o) => o.kind === 'NetworkPolicy') as any[];
+    const covering = policies.filter((p) => Object.entries(p.spec.podSelector.matchLabels).every(([k, v]) => workerLabels[k] === v));
+    expect(covering.map((p) => p.metadata.name)).toEqual(['genrm-server-worker']);
+    expect(covering[0].spec.policyTypes).toEqual(['Ingress']);
+    expect(covering[0].spec.ingress).toEqual([{ from: [{ podSelector: { matchLabels: { 'leaderworkerset.sigs.k8s.io/name': lws.metadata.name } } }] }]);
+  });
+
+  it('leaves out the LeaderWorkerSet rollout partition that LWS v0.6 does not know', async () => {
+    const lws = find(await synth(multiNode), 'LeaderWorkerSet');
+    expect(lws.spec.rolloutStrategy.rollingUpdateConfiguration).toEqual({ maxSurge: 0, maxUnavailable: 1 });
+  });
+});
