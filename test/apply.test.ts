@@ -97,6 +97,26 @@ describe('genrm apply', () => {
     expect(r.stdout).toContain('re-creating it (the download resumes from the volume)');
   });
 
+  it('a claim the apiserver will not change in place: exit 1 saying what to keep, what to delete, and that it costs the weights', async () => {
+    const r = await runCli(['apply', '--no-prune', '--config', 'test/fixtures/config/shared-weights.yaml'], fake.env('immutable-claim'));
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toMatch(/^genrm: the weights claim genrm-weights cannot be changed in place/);
+    expect(r.stderr).toContain('Keep weights.accessMode, weights.storageClassName and weights.storageGiB');
+    expect(r.stderr).toContain('kubectl delete persistentvolumeclaim genrm-weights -n genrm');
+    expect(r.stderr).toContain('~470 GB of weights');
+    expect(r.stderr).not.toMatch(/internal error|\n\s+at /);
+    expect(fake.calls().some((c) => verb(c.argv) === 'delete')).toBe(false); // genrm never deletes weights itself
+  });
+
+  it("a StatefulSet's claim template change: names the delete and the re-download it costs", async () => {
+    const r = await runCli(['apply', '--no-prune', '--config', 'test/fixtures/config/per-replica.yaml'], fake.env('immutable-statefulset'));
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toMatch(/^genrm: the StatefulSet genrm-server cannot change its weights volume claim template/);
+    expect(r.stderr).toContain('kubectl delete statefulset genrm-server -n genrm');
+    expect(r.stderr).toContain('app.kubernetes.io/component=weights');
+    expect(r.stderr).toContain('downloaded again');
+  });
+
   it('an RBAC refusal exits 1 naming the verb and resource', async () => {
     const r = await runCli(['apply'], fake.env('forbidden'));
     expect(r.exitCode).toBe(1);

@@ -162,3 +162,12 @@ describe('multi-node', () => {
     expect(lws.spec.rolloutStrategy.rollingUpdateConfiguration).toEqual({ maxSurge: 0, maxUnavailable: 1 });
   });
 });
+
+describe('per-replica weights volumes', () => {
+  it('roll out one pod at a time by default, never OnDelete (which would leave apply --wait waiting for a manual delete)', async () => {
+    for (const replicas of [1, 3]) {
+      const sts = find(await synth({ replicas, weights: { perReplica: true } }), 'StatefulSet');
+      expect(sts.spec.updateStrategy.type).toBe('RollingUpdate');
+    }
+  });
+});

@@ -5,7 +5,8 @@
  * ($FAKE_KUBECTL_SCENARIO, absolute, or a name under test/fixtures/kube/):
  *
  *   scenario.json      optional: { "context": "...", "noContext": true, "applyError": "immutable-job" | "forbidden",
- *                      "unreachable": true, "diff": "text of a diff", "apiResources": [CRD types served] }
+ *                      "unreachable": true, "diff": "text of a diff", "apiResources": [CRD types served],
+ *                      "applyFail": { "kind": "...", "stderr": "kubectl's message ($NAME: the object's name)" } }
  *   cluster.json       a v1 List of the live objects (filtered by the requested types and -l selector)
  *   events.json        a v1 EventList
  *   logs/<container>[.previous].log   what `kubectl logs` prints for that container (any pod)
@@ -181,6 +182,8 @@ switch (verb) {
         `The Job "${applyingJob.metadata.name}" is invalid: spec.template: Invalid value: core.PodTemplateSpec{ObjectMeta:v1.ObjectMeta{Name:"", Labels:map[string]string{"batch.kubernetes.io/job-name":"${applyingJob.metadata.name}"}}, Spec:core.PodSpec{Containers:[]core.Container{core.Container{Name:"download", Env:[]core.EnvVar{core.EnvVar{Name:"HF_TOKEN", Value:"hf_SECRETVALUEDONOTPRINT"}}}}}}: field is immutable`,
       );
     }
+    const refusal = scenario.applyFail && objects.find((o) => o.kind === scenario.applyFail.kind);
+    if (refusal) fail(scenario.applyFail.stderr.replaceAll('$NAME', refusal.metadata.name));
     if (scenario.applyError === 'forbidden' && objects.some((o) => o.kind === 'Deployment')) {
       fail(`Error from server (Forbidden): deployments.apps "${objects.find((o) => o.kind === 'Deployment').metadata.name}" is forbidden: User "alice@example.com" cannot patch resource "deployments" in API group "apps" in the namespace "${namespace}"`);
     }
