@@ -55,6 +55,13 @@ describe('diagnose', () => {
     expect(refused.summary).toMatch(/HTTP 401/);
   });
 
+  it('a wrong verdict: the fix re-checks the weights for real (the download skips a volume whose marker exists)', () => {
+    const d = diagnose(loadSnapshot('judge-check-failing')).find((x) => x.id === 'judge-check-failing')!;
+    expect(d.fix).toContain('rm -rf /models/hf/hub /models/.genrm');
+    expect(d.fix).toContain('kubectl exec genrm-server-6d8f7c9b54-x7k2p -n genrm -c vllm');
+    expect(d.fix).toContain('kubectl delete job genrm-weights-download -n genrm && genrm apply');
+  });
+
   it('finds nothing wrong in a Ready deployment', () => {
     expect(diagnose(loadSnapshot('ready'))).toEqual([]);
   });
