@@ -6,6 +6,8 @@ import { podProgress } from '../src/status/progress.ts';
 import { buildReport } from '../src/status/report.ts';
 import { kvCacheShortfall, shardProgress } from '../src/status/vllm-log.ts';
 import { formatDuration, parseDuration } from '../src/status/duration.ts';
+import { createProgressView } from '../src/status/progress-view.ts';
+import { createStyle } from '../src/status/style.ts';
 import { loadSnapshot } from './fakes/kubectl/fixtures.ts';
 
 const CASES: [scenario: string, id: string, fix: RegExp][] = [
@@ -110,6 +112,24 @@ describe('progress', () => {
     const dl = p.steps.find((s) => s.id === 'weights-downloaded')!;
     expect(dl.endedAt).toBe('2026-03-20T10:22:00Z');
     expect(p.gate?.passed).toBe(true);
+  });
+
+  it('records when loading ended and the judge check began: the first check vLLM answered', () => {
+    const p = pod('rollout', 5);
+    const loading = p.steps.find((x) => x.id === 'weights-loading')!;
+    const judge = p.steps.find((x) => x.id === 'judge-check')!;
+    expect(loading.endedAt).toBe('2026-03-20T10:40:43.466Z'); // 10:41:21.877 minus the 38.411 s check
+    expect(judge.startedAt).toBe(loading.endedAt);
+    expect(judge.endedAt).toBe('2026-03-20T10:41:30Z');
+  });
+
+  it('the live view names the deployment once and times the judge check from those timestamps', () => {
+    let out = '';
+    const view = createProgressView({ tty: true, style: createStyle(false), write: (x) => (out += x), now: () => Date.parse('2026-03-20T10:42:00Z') });
+    view.update(buildReport(loadSnapshot('rollout', 5), 'ctx'));
+    expect(out.split('\n')[0]).toMatch(/^genrm in namespace genrm: Ready/);
+    expect(out).toMatch(/judge check\s+46s/);
+    expect(out).toMatch(/weights loading\s+18m02s/);
   });
 
   it('stays at image pulled on ImagePullBackOff', () => {

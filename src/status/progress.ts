@@ -4,7 +4,7 @@
  */
 import { CONTAINERS, objectNames, type KubeEvent, type Pod } from '../kube/index.ts';
 import { downloadProgress } from './download-log.ts';
-import { lastVerdict, type GateVerdict } from './gate-log.ts';
+import { judgingStartedAt, lastVerdict, type GateVerdict } from './gate-log.ts';
 import { containerStatus, initStatus, logOf, type ClusterSnapshot } from './snapshot.ts';
 import { loadingDetail, serverStarted } from './vllm-log.ts';
 
@@ -79,12 +79,14 @@ export function podProgress(pod: Pod, s: ClusterSnapshot): PodProgress {
   const readyAt = ready ? cond('Ready')?.lastTransitionTime ?? null : null;
   const downloadedAt = jobDone?.lastTransitionTime ?? job?.status?.completionTime ?? waitDone?.finishedAt ?? null;
   const loadStart = vllm?.state?.running?.startedAt ?? null;
+  // Loading ends when the gate first reaches the model: its first check that vLLM answered.
+  const judgingStart = (vllmRunning ? judgingStartedAt(logOf(s, name, CONTAINERS.gate)) : undefined) ?? null;
   const times: Record<StepId, [string | null, string | null]> = {
     scheduled: [pod.metadata.creationTimestamp ?? null, scheduledAt],
     'image-pulled': [scheduledAt, firstStart ?? null],
     'weights-downloaded': [firstStart ?? null, downloadedAt],
-    'weights-loading': [loadStart, null],
-    'judge-check': [null, readyAt],
+    'weights-loading': [loadStart, judgingStart],
+    'judge-check': [judgingStart, readyAt],
     ready: [readyAt, readyAt],
   };
   const details: Record<StepId, () => string | null> = {
