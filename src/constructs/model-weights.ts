@@ -22,6 +22,7 @@ import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { disableServiceLinks, dropAddressLabel, labelsFor } from './labels.ts';
 import { restrictedSecurityContext } from './security.ts';
+import { downloadsInServerPod } from './download-placement.ts';
 import type { GpuScheduling } from './gpu-scheduling.ts';
 
 const DOWNLOAD_SCRIPT = readFileSync(new URL('./scripts/download-weights.py', import.meta.url), 'utf8');
@@ -155,7 +156,7 @@ export class ModelWeights extends Construct {
         data: { 'download-weights.py': DOWNLOAD_SCRIPT },
       });
       this.downloader = this.downloadContainer(props, this.completeMarker);
-      if (!props.perReplica && props.accessMode === 'ReadWriteMany') this.job = this.downloadJob(props);
+      if (!downloadsInServerPod(props)) this.job = this.downloadJob(props);
     }
   }
 
@@ -226,7 +227,7 @@ export class ModelWeights extends Construct {
       env.HF_TOKEN = kplus.EnvValue.fromSecretValue({ secret, key: props.hfTokenSecret.key });
     }
     return {
-      name: props.accessMode === 'ReadWriteMany' && !props.perReplica ? 'download' : 'download-weights',
+      name: downloadsInServerPod(props) ? 'download-weights' : 'download',
       image: props.downloadImage,
       imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
       command: ['python3', '/opt/genrm/download-weights.py'],
