@@ -158,6 +158,15 @@ describe('genrm apply', () => {
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 
+  it('--wait names the Pod Security refusal when no server pod can be created', async () => {
+    const r = await runCli(['apply', '--wait', '--timeout', '1s', '--poll-interval', '200ms', '--no-prune'], fake.env('pod-security'));
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toContain('[pod-security-forbidden]');
+    expect(r.stderr).toContain('violates PodSecurity "restricted:latest"');
+    expect(r.stderr).toContain('pod-security.kubernetes.io/enforce=baseline');
+    expect(r.stderr).toContain('no server pod was created; 1 problem(s) diagnosed above');
+  });
+
   it('rejects a malformed --timeout as a usage error', async () => {
     const r = await runCli(['apply', '--wait', '--timeout', '45 minutes'], fake.env('ready'));
     expect(r.exitCode).toBe(2);

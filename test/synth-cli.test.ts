@@ -102,6 +102,12 @@ describe('genrm synth rejects bad configs: exit 2, the key path, no stack trace,
     expect(INVALID.length).toBeGreaterThanOrEqual(20);
   });
 
+  it('synthesizes a 5s scrape interval (a timeout within the interval), not an internal error', async () => {
+    const r = await synthWith('monitoring:\n  enabled: true\n  interval: 5s\n');
+    expect(r.stderr).not.toMatch(/internal error/);
+    expect(r.exitCode).toBe(0);
+  });
+
   it('reports every problem of a file at once', async () => {
     const r = await synthWith('replicas: 0\nvllm:\n  port: 0\n  seeed: 3\n');
     expect(r.exitCode).toBe(2);

@@ -145,7 +145,7 @@ async function follow(target: KubeTarget, config: Config, context: string, timeo
 function whereStuck(report: StatusReport | undefined): string {
   if (!report) return 'the cluster could not be read';
   const pods = report.pods.filter((p) => !p.terminating);
-  if (pods.length === 0) return 'no server pod was created (see `genrm status`)';
+  if (pods.length === 0) return `no server pod was created${report.diagnoses.length ? `; ${report.diagnoses.length} problem(s) diagnosed above` : ' (see `genrm status`)'}`;
   const where = pods.map((p) => `${p.name} is at "${p.steps.find((s) => s.id === p.step)?.label ?? p.step}"${p.stepDetail ? ` (${p.stepDetail})` : ''}`).join('; ');
   const n = report.diagnoses.length;
   return `${where}${n ? `; ${n} problem(s) diagnosed above` : '; no known failure found (run `genrm status`)'}`;
