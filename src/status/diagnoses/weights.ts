@@ -92,7 +92,7 @@ export const multiAttachRule: Rule = (s) => {
       object: `pod/${pod.metadata.name}`,
       summary: `the weights volume is ReadWriteOnce and attached to another node${holder ? ` (used by ${holder})` : ''}, so the server pod cannot mount it`,
       evidence: trimLine(e.message ?? ''),
-      fix: 'wait for that pod to finish (the download Job) and for the volume to detach; to avoid it, use storage that supports weights.accessMode: ReadWriteMany',
+      fix: 'wait for that pod to finish (an old server pod, or a download Job) and for the volume to detach; to avoid it, use storage that supports weights.accessMode: ReadWriteMany',
     });
   }
   return out;
