@@ -5,11 +5,20 @@
  */
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/load.ts';
 import type { ConfigInput } from '../src/config/schema.ts';
 import { synthesizeObjects, type KubeObject } from '../src/synth.ts';
-import { apiserverProblems, podTemplates } from './helpers/apiserver-rules.ts';
+import {
+  dns1035LabelProblem,
+  dns1123SubdomainProblem,
+  extendedResourceProblem,
+  imageReferenceProblem,
+  labelKeyProblem,
+  labelValueProblem,
+} from '../src/config/kube-rules.ts';
+import { apiserverProblems, isContainerResourceName, isDns1035Label, isDns1123Subdomain, isLabelKey, isLabelValue, podTemplates } from './helpers/apiserver-rules.ts';
 import { REPO_ROOT } from './helpers/cli.ts';
 import { find, synth } from './helpers/manifests.ts';
 
@@ -169,5 +178,49 @@ describe('per-replica weights volumes', () => {
       const sts = find(await synth({ replicas, weights: { perReplica: true } }), 'StatefulSet');
       expect(sts.spec.updateStrategy.type).toBe('RollingUpdate');
     }
+  });
+});
+
+describe('the config rules agree with the apiserver rules (adversarial)', () => {
+  // Strings built from the characters that matter at these boundaries.
+  const chars = fc.constantFrom(...'aZ09-_./:@ '.split(''), 'x', 'y', '1');
+  const str = (max: number) => fc.array(chars, { maxLength: max }).map((a) => a.join(''));
+  const params = { seed: 11, numRuns: 800 };
+
+  it('label keys and values', () => {
+    fc.assert(
+      fc.property(fc.oneof(str(12), fc.string({ maxLength: 70 })), (s) => {
+        expect(labelKeyProblem(s) === undefined).toBe(isLabelKey(s));
+        expect(labelValueProblem(s) === undefined).toBe(isLabelValue(s));
+      }),
+      params,
+    );
+  });
+
+  it('DNS names', () => {
+    fc.assert(
+      fc.property(fc.oneof(str(10), fc.string({ maxLength: 70 }), fc.constant('a'.repeat(64))), (s) => {
+        expect(dns1035LabelProblem(s) === undefined).toBe(isDns1035Label(s));
+        expect(dns1123SubdomainProblem(s) === undefined).toBe(isDns1123Subdomain(s));
+      }),
+      params,
+    );
+  });
+
+  it('extended resource names', () => {
+    fc.assert(
+      fc.property(fc.oneof(str(16), fc.constantFrom('nvidia.com/gpu', 'kubernetes.io/gpu', 'gpu', 'requests.x.com/gpu', 'a.b/c/d', 'amd.com/gpu')), (s) => {
+        // a container may request it iff it is not a bare name (standard resources are never the GPUs')
+        expect(extendedResourceProblem(s) === undefined).toBe(s.includes('/') && isContainerResourceName(s));
+      }),
+      params,
+    );
+  });
+
+  it('image references the runtime can parse', () => {
+    for (const ok of ['vllm/vllm-openai:v0.12.0', 'nvcr.io/nvidia/vllm:25.01-py3', 'localhost:5000/vllm:1', 'a__b/c-d.e:1', `x@sha256:${'a'.repeat(64)}`]) {
+      expect(imageReferenceProblem(ok), ok).toBeUndefined();
+    }
+    for (const bad of ['UPPER/Case:Tag', ':tag', 'a:b:c', 'a//b:1', '-a:1', 'a:-1', 'a@sha256:zz']) expect(imageReferenceProblem(bad), bad).toBeDefined();
   });
 });
