@@ -119,6 +119,12 @@ export function checkRules(c: Config): Problem[] {
   if (w.perReplica && c.topology === 'single-node' && c.rollout.strategy === 'Recreate') {
     add('rollout.strategy', 'is Recreate, but weights.perReplica runs a StatefulSet, which has no Recreate (it would wait for someone to delete each pod): remove rollout.strategy (a rolling update, one pod at a time)');
   }
+  if (c.rollout.spareNodes > 0 && w.source === 'download' && !w.perReplica && w.accessMode !== 'ReadWriteMany') {
+    add(
+      'rollout.spareNodes',
+      `is ${c.rollout.spareNodes}, but the weights volume is ${w.accessMode}: a surge pod on a spare node cannot attach it while the running pod holds it, and the running pod stays until the new one is Ready (use ReadWriteMany storage or weights.perReplica, or set spareNodes to 0)`,
+    );
+  }
   if (c.rollout.spareNodes > 0 && c.rollout.strategy === 'Recreate') {
     add('rollout.spareNodes', 'is set but rollout.strategy is Recreate (spare nodes only help a RollingUpdate: remove one of them)');
   }
