@@ -28,6 +28,17 @@ export function mostReplicas(c: Config): number {
   return c.autoscaling.enabled ? Math.max(c.autoscaling.maxReplicas, c.replicas) : c.replicas;
 }
 
+/**
+ * The Pod Security Standards level the namespace enforces: the lowest the pods pass. vLLM and the
+ * download run as root (the image writes under /root), which `restricted` refuses; nothing else
+ * needs more than `baseline`, except a `hostPath` volume (staged weights on the node), which only
+ * `privileged` allows (Kubernetes' Pod Security Standards; label names from the Pod Security
+ * admission docs, `pod-security.kubernetes.io/enforce`).
+ */
+export function podSecurityLabels(c: Config): Record<string, string> {
+  return { 'pod-security.kubernetes.io/enforce': c.weights.source === 'hostPath' ? 'privileged' : 'baseline' };
+}
+
 export class GenrmChart extends Chart {
   /** The labels selecting the pods that serve the API. */
   public readonly selector: Record<string, string>;
@@ -40,7 +51,7 @@ export class GenrmChart extends Chart {
     const plan = planFromConfig(c);
 
     new kplus.Namespace(this, 'namespace', {
-      metadata: { name: c.namespace, labels: labelsFor(c.name, 'namespace') },
+      metadata: { name: c.namespace, labels: { ...labelsFor(c.name, 'namespace'), ...podSecurityLabels(c) } },
     });
 
     const scheduling = new GpuScheduling({
@@ -133,6 +144,7 @@ export class GenrmChart extends Chart {
     const extraServicePorts =
       c.monitoring.enabled && c.monitoring.kind === 'ServiceMonitor' ? [{ name: 'gate', port: c.gate.port, targetPort: c.gate.port }] : [];
     let workload: ApiObject;
+    let workers: { selector: Record<string, string>; peer: Record<string, string> } | undefined;
     if (c.topology === 'multi-node') {
       const server = new MultiNodeServer(this, 'server', {
         ...pod,
@@ -144,6 +156,7 @@ export class GenrmChart extends Chart {
         extraServicePorts,
       });
       this.selector = server.selector;
+      workers = { selector: server.workerSelector, peer: server.groupPeer };
       workload = server.leaderWorkerSet;
     } else {
       const server = new VllmServer(this, 'server', {
@@ -152,7 +165,7 @@ export class GenrmChart extends Chart {
         namespace: c.namespace,
         replicas: c.replicas,
         rollout: {
-          strategy: c.rollout.strategy ?? (most > 1 ? 'RollingUpdate' : 'Recreate'),
+          strategy: c.rollout.strategy ?? (most > 1 || c.weights.perReplica ? 'RollingUpdate' : 'Recreate'),
           maxSurge: c.rollout.spareNodes,
         },
         disruptionBudgetMaxUnavailable,
@@ -207,6 +220,7 @@ export class GenrmChart extends Chart {
         allowNamespaces: c.networkPolicy.allowNamespaces,
         allowPodLabels: c.networkPolicy.allowPodLabels,
         monitoringNamespace: c.monitoring.enabled ? c.monitoring.namespace : undefined,
+        workers,
         downloadSelector: this.weights.job ? labelsFor(c.name, 'weights-download') : undefined,
         downloadEgressCidrs: c.networkPolicy.downloadEgressCidrs,
       });

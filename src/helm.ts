@@ -7,6 +7,7 @@ import { mkdir, mkdtemp, readdir, rename, rm, writeFile } from 'node:fs/promises
 import { basename, dirname, join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { UserError } from './cli/errors.ts';
+import { helmTemplate } from './helm-templates.ts';
 
 export interface HelmChartOptions {
   /** The chart's SemVer version. */
@@ -62,7 +63,7 @@ export async function writeHelmChart(manifests: Record<string, string>, outDir: 
     await mkdir(join(tmp, 'templates'));
     await writeFile(join(tmp, 'Chart.yaml'), chartYaml(o));
     await writeFile(join(tmp, 'values.yaml'), VALUES);
-    for (const [file, text] of Object.entries(manifests)) await writeFile(join(tmp, 'templates', file), escapeForHelm(text));
+    for (const [file, text] of Object.entries(manifests)) await writeFile(join(tmp, 'templates', file), helmTemplate(text, escapeForHelm));
     if (existing) await rm(target, { recursive: true, force: true });
     await rename(tmp, target);
   } catch (err) {

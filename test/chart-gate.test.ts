@@ -77,7 +77,7 @@ describe('the GPU preflight', async () => {
 
   it('can be turned off', async () => {
     const p = find(await synth({ preflight: { enabled: false } }), 'Deployment').spec.template.spec;
-    expect(p.initContainers.map((c: any) => c.name)).toEqual(['wait-for-weights']);
+    expect(p.initContainers.map((c: any) => c.name)).toEqual(['download-weights']);
   });
 
   it('all objects stay schema-valid', () => {

@@ -7,10 +7,12 @@ import { parseAllDocuments } from 'yaml';
 import { REPO_ROOT, runGenrm } from './helpers/cli.ts';
 import { container, find, synth } from './helpers/manifests.ts';
 import { validateAny } from './helpers/validate-any.ts';
+import { apiserverProblems } from './helpers/apiserver-rules.ts';
+import { validateConfig } from '../src/config/load.ts';
 
 describe('autoscaling with an HPA on the external metric', () => {
   it('targets the workload with the same queue-depth metric and windows', async () => {
-    const objects = await synth({ weights: { accessMode: 'ReadWriteMany' }, autoscaling: { enabled: true, engine: 'hpa', minReplicas: 2, maxReplicas: 6 }, replicas: 2 });
+    const objects = await synth({ weights: { accessMode: 'ReadWriteMany' }, monitoring: { enabled: true }, autoscaling: { enabled: true, engine: 'hpa', minReplicas: 2, maxReplicas: 6 }, replicas: 2 });
     const hpa = find(objects, 'HorizontalPodAutoscaler', 'genrm-server');
     expect(hpa.apiVersion).toBe('autoscaling/v2');
     expect(hpa.spec.scaleTargetRef).toEqual({ apiVersion: 'apps/v1', kind: 'Deployment', name: 'genrm-server' });
@@ -23,13 +25,14 @@ describe('autoscaling with an HPA on the external metric', () => {
   });
 
   it('scales a StatefulSet or a LeaderWorkerSet by its own kind', async () => {
-    const sts = await synth({ weights: { perReplica: true }, autoscaling: { enabled: true } });
+    const sts = await synth({ weights: { perReplica: true }, monitoring: { enabled: true }, autoscaling: { enabled: true } });
     expect(find(sts, 'ScaledObject').spec.scaleTargetRef).toMatchObject({ kind: 'StatefulSet', apiVersion: 'apps/v1' });
     const lws = await synth({
       topology: 'multi-node',
       gpus: { perPod: 4 },
       vllm: { tensorParallelSize: 4 },
       weights: { accessMode: 'ReadWriteMany' },
+      monitoring: { enabled: true },
       autoscaling: { enabled: true },
     });
     expect(find(lws, 'ScaledObject').spec.scaleTargetRef).toMatchObject({ kind: 'LeaderWorkerSet', apiVersion: 'leaderworkerset.x-k8s.io/v1' });
@@ -69,22 +72,56 @@ describe('multi-node config rules', () => {
 });
 
 describe('Helm and kustomize output', () => {
-  it('`genrm synth --format helm` writes a chart of the same objects', async () => {
+  it('`genrm synth --format helm` writes a chart of the same objects, fit for install, upgrade and uninstall', async () => {
     const out = join(await mkdtemp(join(tmpdir(), 'genrm-helm-')), 'chart');
-    const r = await runGenrm(['synth', '--format', 'helm', '--chart-version', '1.4.0', '--out', out, '--config', join(REPO_ROOT, 'examples/four-replicas-autoscaled.yaml')]);
+    const example = join(REPO_ROOT, 'examples/four-replicas-autoscaled.yaml');
+    const r = await runGenrm(['synth', '--format', 'helm', '--chart-version', '1.4.0', '--out', out, '--config', example]);
     expect(r.exitCode, r.stderr).toBe(0);
     const chart = parseAllDocuments(await readFile(join(out, 'Chart.yaml'), 'utf8'))[0].toJS();
     expect(chart).toMatchObject({ apiVersion: 'v2', name: 'genrm', type: 'application', version: '1.4.0' });
     expect(await readdir(join(out, 'templates'))).toEqual(['genrm.k8s.yaml']);
     const template = await readFile(join(out, 'templates', 'genrm.k8s.yaml'), 'utf8');
-    // every Helm action in the template is an escaped literal "{{": the objects come out unchanged
+    // Helm actions: escaped literal "{{" (the dashboard's legends use {{pod}}) and the release revision
     const actions = template.match(/\{\{.*?\}\}/g) ?? [];
-    expect(actions.length).toBeGreaterThan(0); // the dashboard's legends use {{pod}}
-    expect(new Set(actions)).toEqual(new Set(['{{ "{{" }}']));
-    const rendered = template.replaceAll('{{ "{{" }}', '{{');
+    expect(actions.length).toBeGreaterThan(0);
+    expect(new Set(actions)).toEqual(new Set(['{{ "{{" }}', '{{ .Release.Revision }}']));
+    const render = (revision: number) =>
+      parseAllDocuments(template.replaceAll('{{ "{{" }}', '{{').replaceAll('{{ .Release.Revision }}', String(revision))).map((d) => d.toJS());
     const raw = join(await mkdtemp(join(tmpdir(), 'genrm-raw-')), 'raw');
-    await runGenrm(['synth', '--out', raw, '--config', join(REPO_ROOT, 'examples/four-replicas-autoscaled.yaml')]);
-    expect(rendered).toBe(await readFile(join(raw, 'genrm.k8s.yaml'), 'utf8'));
+    await runGenrm(['synth', '--out', raw, '--config', example]);
+    const rawObjects = parseAllDocuments(await readFile(join(raw, 'genrm.k8s.yaml'), 'utf8')).map((d) => d.toJS());
+    const first = render(1);
+    const second = render(2);
+
+    // install into an existing (or --create-namespace) namespace: the chart holds no Namespace
+    expect(first.some((o) => o.kind === 'Namespace')).toBe(false);
+    // uninstall keeps the weights
+    const pvc = first.find((o) => o.kind === 'PersistentVolumeClaim');
+    expect(pvc.metadata.annotations['helm.sh/resource-policy']).toBe('keep');
+    // upgrade to a new revision creates a new download Job instead of patching an immutable template
+    const job = (objects: any[]) => objects.find((o) => o.kind === 'Job');
+    expect(job(first).metadata.name).toBe('genrm-download-r1');
+    expect(job(second).metadata.name).toBe('genrm-download-r2');
+    expect(job(second).spec).toEqual(job(first).spec);
+    // everything else is the raw manifests' objects, unchanged
+    const key = (o: any) => `${o.kind}/${o.metadata.name}`;
+    const strip = (o: any) => (o.kind === 'PersistentVolumeClaim' ? { ...o, metadata: { ...o.metadata, annotations: undefined } } : o.kind === 'Job' ? { ...o, metadata: { ...o.metadata, name: 'job' } } : o);
+    expect(first.map(strip).map((o) => JSON.parse(JSON.stringify(o)))).toEqual(
+      rawObjects.filter((o) => o.kind !== 'Namespace').map(strip).map((o) => JSON.parse(JSON.stringify(o))),
+    );
+    expect(first.map(key).filter((k) => !k.startsWith('Job/'))).toEqual(second.map(key).filter((k) => !k.startsWith('Job/')));
+    // the largest revision still gives valid names, for the longest instance name too
+    expect(apiserverProblems(render(2147483647))).toEqual([]);
+  });
+
+  it('names the download Job validly for the longest instance name at any revision', async () => {
+    const { helmObjects } = await import('../src/helm-templates.ts');
+    const { synthToText } = await import('../src/synth.ts');
+    const name = `g${'x'.repeat(39)}`;
+    const text = Object.values(await synthToText(validateConfig({ name, weights: { accessMode: 'ReadWriteMany' } })))[0];
+    const objects = JSON.parse(JSON.stringify(helmObjects(text)).replaceAll('genrm-helm-release-revision', '2147483647'));
+    expect(objects.find((o: any) => o.kind === 'Job').metadata.name).toBe(`${name}-download-r2147483647`);
+    expect(apiserverProblems(objects)).toEqual([]);
   });
 
   it('rejects a chart version that is not SemVer, and --chart-version without helm', async () => {

@@ -109,6 +109,7 @@ describe('network policy', () => {
     const objects = await synth({
       networkPolicy: { enabled: true, allowNamespaces: ['rlhf'], allowPodLabels: { role: 'trainer' } },
       monitoring: { enabled: true },
+      weights: { accessMode: 'ReadWriteMany' },
     });
     const np = find(objects, 'NetworkPolicy', 'genrm-server');
     expect(np.spec.podSelector.matchLabels).toEqual(find(objects, 'Service', 'genrm').spec.selector);

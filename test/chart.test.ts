@@ -108,8 +108,6 @@ describe('the default config (the model card)', async () => {
       'app.kubernetes.io/component': 'server',
     });
     for (const [k, v] of Object.entries(svc.spec.selector)) expect(dep.spec.template.metadata.labels[k]).toBe(v);
-    const job = find(objects, 'Job', 'genrm-weights-download');
-    expect(job.spec.template.metadata.labels['app.kubernetes.io/component']).not.toBe('server');
   });
 
   it('uses stable readable names and the app.kubernetes.io labels everywhere', () => {
@@ -124,11 +122,30 @@ describe('the default config (the model card)', async () => {
     expect(JSON.stringify(objects)).not.toContain('cdk8s.io/metadata.addr');
   });
 
-  it('stores the weights on a 600Gi claim filled once by a download Job, served offline', () => {
+  it('stores the weights on a 600Gi ReadWriteOnce claim the server pod fills itself (no Job to wait on), served offline', () => {
     const pvc = find(objects, 'PersistentVolumeClaim', 'genrm-weights');
     expect(pvc.spec.resources.requests.storage).toBe('600Gi');
     expect(pvc.spec.accessModes).toEqual(['ReadWriteOnce']);
+    expect(objects.some((o) => o.kind === 'Job')).toBe(false);
+    expect(pod.initContainers.map((c: any) => c.name)).toEqual(['gpu-preflight', 'download-weights']);
+    const dl = container(pod, 'download-weights');
+    expect(dl.volumeMounts).toContainEqual({ name: 'weights', mountPath: '/models' });
+    expect(dl.resources.limits['nvidia.com/gpu']).toBeUndefined();
+    expect(pod.volumes.map((v: any) => v.name)).toContain('download-script');
+    const env = Object.fromEntries(dl.env.map((e: any) => [e.name, e.value]));
+    expect(env.GENRM_MODEL_ID).toBe(MODEL_ID);
+    expect(env.GENRM_MODEL_REVISION).toBe('main');
+    const venv = Object.fromEntries(vllm.env.map((e: any) => [e.name, e.value]));
+    expect(venv.HF_HUB_OFFLINE).toBe('1');
+    expect(venv.HF_HOME).toBe(env.HF_HOME);
+  });
+
+  it('fills a ReadWriteMany claim once with a download Job the server pods wait for', async () => {
+    const objects = await synth({ weights: { accessMode: 'ReadWriteMany' } });
+    const pod = find(objects, 'Deployment').spec.template.spec;
+    const vllm = container(pod, 'vllm');
     const job = find(objects, 'Job', 'genrm-weights-download');
+    expect(job.spec.template.metadata.labels['app.kubernetes.io/component']).not.toBe('server');
     const dl = container(job.spec.template.spec, 'download');
     const env = Object.fromEntries(dl.env.map((e: any) => [e.name, e.value]));
     expect(env.GENRM_MODEL_ID).toBe(MODEL_ID);
@@ -173,7 +190,7 @@ describe('config choices', () => {
 
   it('uses the HF token from a Secret for the download', async () => {
     const objects = await synth({ weights: { hfTokenSecret: { name: 'hf', key: 'token' } } });
-    const dl = container(find(objects, 'Job').spec.template.spec, 'download');
+    const dl = container(find(objects, 'Deployment').spec.template.spec, 'download-weights');
     expect(dl.env).toContainEqual({ name: 'HF_TOKEN', valueFrom: { secretKeyRef: { name: 'hf', key: 'token' } } });
   });
 

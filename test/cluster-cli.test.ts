@@ -70,9 +70,11 @@ describe('genrm logs', () => {
     );
   });
 
-  it('reads the download Job, and rejects an unknown log', async () => {
-    await runCli(['logs', 'download'], fake.env('hf-rate-limited'));
+  it('reads the download Job (shared weights) or the server pods\' download container, and rejects an unknown log', async () => {
+    await runCli(['logs', 'download', '--config', 'test/fixtures/config/shared-weights.yaml'], fake.env('hf-rate-limited'));
     expect(fake.calls().find((c) => verb(c.argv) === 'logs')!.argv).toEqual(expect.arrayContaining(['job/genrm-weights-download', '--container=download']));
+    await runCli(['logs', 'download'], fake.env('hf-rate-limited'));
+    expect(fake.calls().filter((c) => verb(c.argv) === 'logs').at(-1)!.argv).toEqual(expect.arrayContaining(['--container=download-weights']));
     const bad = await runCli(['logs', 'weights'], fake.env('ready'));
     expect(bad.exitCode).toBe(2);
     expect(bad.stderr).toContain("unknown log 'weights'");

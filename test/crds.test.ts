@@ -250,7 +250,8 @@ describe('LeaderWorkerSet', () => {
     expect(lws.kind).toBe('LeaderWorkerSet');
     expect(lws.spec.replicas).toBe(1);
     expect(lws.spec.startupPolicy).toBe('LeaderCreated');
-    expect(lws.spec.rolloutStrategy).toEqual({ type: 'RollingUpdate', rollingUpdateConfiguration: { maxSurge: 0, maxUnavailable: 1, partition: 0 } });
+    // No partition unless asked: LWS v0.6 has no such field and strict field validation rejects it.
+    expect(lws.spec.rolloutStrategy).toEqual({ type: 'RollingUpdate', rollingUpdateConfiguration: { maxSurge: 0, maxUnavailable: 1 } });
     expect(lws.spec.networkConfig).toBeUndefined();
     expect(lws.spec.leaderWorkerTemplate.size).toBe(2);
     expect(lws.spec.leaderWorkerTemplate.restartPolicy).toBe('RecreateGroupOnPodRestart');

@@ -6,6 +6,8 @@ import { podProgress } from '../src/status/progress.ts';
 import { buildReport } from '../src/status/report.ts';
 import { kvCacheShortfall, shardProgress } from '../src/status/vllm-log.ts';
 import { formatDuration, parseDuration } from '../src/status/duration.ts';
+import { createProgressView } from '../src/status/progress-view.ts';
+import { createStyle } from '../src/status/style.ts';
 import { loadSnapshot } from './fakes/kubectl/fixtures.ts';
 
 const CASES: [scenario: string, id: string, fix: RegExp][] = [
@@ -23,6 +25,8 @@ const CASES: [scenario: string, id: string, fix: RegExp][] = [
   ['multi-attach', 'multi-attach', /ReadWriteMany/],
   ['preflight-failed', 'preflight-failed', /scheduling\.gpuProducts/],
   ['claim-pending', 'claim-pending', /weights\.storageClassName/],
+  ['pod-security', 'pod-security-forbidden', /pod-security\.kubernetes\.io\/enforce=baseline/],
+  ['download-in-pod-refused', 'hf-unauthorized', /weights\.hfTokenSecret/],
 ];
 
 describe('diagnose', () => {
@@ -33,6 +37,31 @@ describe('diagnose', () => {
     expect(d!.fix).toMatch(fix);
     expect(d!.evidence.length).toBeGreaterThan(0);
     expect(DIAGNOSIS_IDS).toContain(d!.id);
+  });
+
+  it('names the Pod Security level that refuses the pods, and the controller that reported it', () => {
+    const d = diagnose(loadSnapshot('pod-security')).find((x) => x.id === 'pod-security-forbidden')!;
+    expect(d.summary).toContain('"restricted"');
+    expect(d.object).toBe('replicaset/genrm-server-6d8f7c9b54');
+    expect(d.evidence).toMatch(/violates PodSecurity "restricted:latest"/);
+  });
+
+  it('reads a download that runs in the server pod (ReadWriteOnce weights): progress, then a refusal on that pod', () => {
+    const running = loadSnapshot('download-in-pod');
+    expect(diagnose(running)).toEqual([]);
+    const p = podProgress(running.pods[0], running);
+    expect(p.current.id).toBe('weights-downloaded');
+    expect(p.current.detail).toBe('45% (43/95 files)');
+    const refused = diagnose(loadSnapshot('download-in-pod-refused')).find((d) => d.id === 'hf-unauthorized')!;
+    expect(refused.object).toBe('pod/genrm-server-6d8f7c9b54-x7k2p');
+    expect(refused.summary).toMatch(/HTTP 401/);
+  });
+
+  it('a wrong verdict: the fix re-checks the weights for real (the download skips a volume whose marker exists)', () => {
+    const d = diagnose(loadSnapshot('judge-check-failing')).find((x) => x.id === 'judge-check-failing')!;
+    expect(d.fix).toContain('rm -rf /models/hf/hub /models/.genrm');
+    expect(d.fix).toContain('kubectl exec genrm-server-6d8f7c9b54-x7k2p -n genrm -c vllm');
+    expect(d.fix).toContain('kubectl delete job genrm-weights-download -n genrm && genrm apply');
   });
 
   it('finds nothing wrong in a Ready deployment', () => {
@@ -83,6 +112,24 @@ describe('progress', () => {
     const dl = p.steps.find((s) => s.id === 'weights-downloaded')!;
     expect(dl.endedAt).toBe('2026-03-20T10:22:00Z');
     expect(p.gate?.passed).toBe(true);
+  });
+
+  it('records when loading ended and the judge check began: the first check vLLM answered', () => {
+    const p = pod('rollout', 5);
+    const loading = p.steps.find((x) => x.id === 'weights-loading')!;
+    const judge = p.steps.find((x) => x.id === 'judge-check')!;
+    expect(loading.endedAt).toBe('2026-03-20T10:40:43.466Z'); // 10:41:21.877 minus the 38.411 s check
+    expect(judge.startedAt).toBe(loading.endedAt);
+    expect(judge.endedAt).toBe('2026-03-20T10:41:30Z');
+  });
+
+  it('the live view names the deployment once and times the judge check from those timestamps', () => {
+    let out = '';
+    const view = createProgressView({ tty: true, style: createStyle(false), write: (x) => (out += x), now: () => Date.parse('2026-03-20T10:42:00Z') });
+    view.update(buildReport(loadSnapshot('rollout', 5), 'ctx'));
+    expect(out.split('\n')[0]).toMatch(/^genrm in namespace genrm: Ready/);
+    expect(out).toMatch(/judge check\s+46s/);
+    expect(out).toMatch(/weights loading\s+18m02s/);
   });
 
   it('stays at image pulled on ImagePullBackOff', () => {

@@ -52,7 +52,34 @@ const INVALID: [string, string, string, RegExp][] = [
   ['unknown strategy', 'rollout:\n  strategy: BlueGreen', 'rollout.strategy', /Recreate/],
   ['unknown profile', 'profile: a100', 'profile', /h100-tp8/],
   ['autoscaling min above max', 'weights:\n  accessMode: ReadWriteMany\nautoscaling:\n  enabled: true\n  minReplicas: 5\n  maxReplicas: 2', 'autoscaling.minReplicas', /more than autoscaling\.maxReplicas/],
-  ['hpa cannot scale to zero', 'weights:\n  accessMode: ReadWriteMany\nautoscaling:\n  enabled: true\n  engine: hpa\n  minReplicas: 0', 'autoscaling.minReplicas', /only KEDA/],
+  ['scale to zero', 'weights:\n  accessMode: ReadWriteMany\nmonitoring:\n  enabled: true\nautoscaling:\n  enabled: true\n  minReplicas: 0', 'autoscaling.minReplicas', /proxy that holds requests/],
+  ['autoscaling without monitoring', 'weights:\n  accessMode: ReadWriteMany\nautoscaling:\n  enabled: true', 'autoscaling.enabled', /monitoring\.enabled: true/],
+  // What the apiserver, a webhook or the runtime would refuse.
+  ['name starting with a digit (Service: DNS-1035)', 'name: 1genrm', 'name', /DNS-1035/],
+  ['name with upper case', 'name: GenRM', 'name', /DNS-1035/],
+  ['startup budget overflowing int32 thresholds', 'probes:\n  startupTimeoutSeconds: 1e15', 'probes.startupTimeoutSeconds', /at most 604800/],
+  ['replicas beyond int32', 'replicas: 3000000000', 'replicas', /32-bit/],
+  ['read throughput that overflows the budget', 'weights:\n  readMiBps: 0.0000001', 'weights.readMiBps', /at least 1/],
+  ['read throughput too slow for any budget', 'weights:\n  readMiBps: 1', 'weights.readMiBps', /7 days/],
+  ['image with upper case', 'vllm:\n  image: UPPER/Case:Tag', 'vllm.image', /lower case/],
+  ['image without a name', 'vllm:\n  image: ":tag"', 'vllm.image', /not a valid image reference/],
+  ['image with two tags', 'vllm:\n  image: a:b:c', 'vllm.image', /not a valid image reference/],
+  ['gate image invalid', 'gate:\n  image: node:20@sha256:xyz', 'gate.image', /digest|image reference/],
+  ['monitor label key', 'monitoring:\n  labels:\n    a/b/c: x', 'monitoring.labels.a/b/c', /not a label key/],
+  ['monitor label value', 'monitoring:\n  labels:\n    release: "kube prometheus"', 'monitoring.labels.release', /not a label value/],
+  ['node selector key', 'scheduling:\n  nodeSelector:\n    "-gpu": "yes"', 'scheduling.nodeSelector.-gpu', /not a label key/],
+  ['gpu product with spaces', 'scheduling:\n  gpuProducts: ["NVIDIA H100 80GB"]', 'scheduling.gpuProducts[0]', /not a label value/],
+  ['toleration key', 'scheduling:\n  tolerations: [{ key: "a b" }]', 'scheduling.tolerations[0].key', /not a label key/],
+  ['pod label of allowed clients', 'networkPolicy:\n  allowPodLabels:\n    role: "trainer!"', 'networkPolicy.allowPodLabels.role', /not a label value/],
+  ['unqualified extended resource', 'gpus:\n  resourceName: gpu', 'gpus.resourceName', /domain prefix/],
+  ['kubernetes.io extended resource', 'gpus:\n  resourceName: kubernetes.io/gpu', 'gpus.resourceName', /reserved/],
+  ['absurd cpu', 'resources:\n  cpu: 1e300', 'resources.cpu', /at most 4096/],
+  ['cpu finer than a millicore', 'resources:\n  cpu: 0.0005', 'resources.cpu', /millicore/],
+  ['storage class name', 'weights:\n  storageClassName: Fast_SSD', 'weights.storageClassName', /DNS subdomain/],
+  ['gate port equal to the API port', 'gate:\n  port: 5000', 'gate.port', /same as vllm\.port/],
+  ['zero scrape interval', 'monitoring:\n  interval: 0s', 'monitoring.interval', /at least 1s/],
+  ['surge onto a spare node with a ReadWriteOnce volume', 'rollout:\n  spareNodes: 1', 'rollout.spareNodes', /cannot attach it/],
+  ['per-replica volumes with Recreate', 'weights:\n  perReplica: true\nrollout:\n  strategy: Recreate', 'rollout.strategy', /StatefulSet/],
   ['autoscaled RWO weights', 'autoscaling:\n  enabled: true', 'weights.accessMode', /ReadWriteMany/],
   ['per-replica volumes with staged weights', 'weights:\n  source: hostPath\n  hostPath: /models\n  perReplica: true', 'weights.perReplica', /only applies to downloaded/],
   ['monitoring interval', 'monitoring:\n  interval: soon', 'monitoring.interval', /duration/],
@@ -74,6 +101,12 @@ describe('genrm synth rejects bad configs: exit 2, the key path, no stack trace,
 
   it('has at least 20 cases', () => {
     expect(INVALID.length).toBeGreaterThanOrEqual(20);
+  });
+
+  it('synthesizes a 5s scrape interval (a timeout within the interval), not an internal error', async () => {
+    const r = await synthWith('monitoring:\n  enabled: true\n  interval: 5s\n');
+    expect(r.stderr).not.toMatch(/internal error/);
+    expect(r.exitCode).toBe(0);
   });
 
   it('reports every problem of a file at once', async () => {

@@ -13,12 +13,14 @@ import {
   planPrune,
   pruneTypes,
   resourceRef,
+  servedResourceTypes,
   type KubeObject,
   type KubeTarget,
 } from '../kube/index.ts';
 import { beside, CLUSTER_OPTIONS, CLUSTER_OPTIONS_HELP, durationOption, openCluster } from '../kube/cli.ts';
 import { formatDuration } from '../status/duration.ts';
 import { createProgressView } from '../status/progress-view.ts';
+import { explainImmutable } from '../status/diagnoses/immutable.ts';
 import { renderDiagnoses } from '../status/render.ts';
 import { buildReport, type StatusReport } from '../status/report.ts';
 import { fetchSnapshot, workloadTypesFor } from '../status/snapshot.ts';
@@ -77,14 +79,14 @@ export async function run(argv: string[]): Promise<number> {
   const out = (s: string) => process.stdout.write(s);
 
   out(`applying ${objects.length} objects of ${config.name} to namespace ${config.namespace} (context ${context})\n`);
-  await applyAll(target, objects, { forceConflicts: values['force-conflicts'] === true }, out);
+  await applyAll(target, objects, { forceConflicts: values['force-conflicts'] === true }, out, config);
   if (values['no-prune'] !== true) await prune(target, objects, config, out);
   if (values.wait !== true) return 0;
   return follow(target, config, context, timeoutMs, pollMs);
 }
 
 /** The Namespace first (its own call, so that namespaced objects find it), then the rest. */
-async function applyAll(target: KubeTarget, objects: KubeObject[], options: { forceConflicts: boolean }, out: (s: string) => void): Promise<void> {
+async function applyAll(target: KubeTarget, objects: KubeObject[], options: { forceConflicts: boolean }, out: (s: string) => void, config: Config): Promise<void> {
   const namespaces = objects.filter((o) => o.kind === 'Namespace');
   const rest = objects.filter((o) => o.kind !== 'Namespace');
   for (const line of await applyServerSide(target, namespaces, options)) out(`  ${line}\n`);
@@ -93,7 +95,7 @@ async function applyAll(target: KubeTarget, objects: KubeObject[], options: { fo
     lines = await applyServerSide(target, rest, options);
   } catch (err) {
     const job = immutableJob(err, rest);
-    if (!job) throw err;
+    if (!job) throw explainImmutable(err, config) ?? err;
     out(`  job.batch/${job.metadata.name}: its pod template changed (immutable); re-creating it (the download resumes from the volume)\n`);
     await deleteObjects(target, [resourceRef(job)], { wait: true, waitSeconds: 300 });
     lines = await applyServerSide(target, rest, options);
@@ -109,7 +111,7 @@ function immutableJob(err: unknown, objects: KubeObject[]): KubeObject | undefin
 }
 
 async function prune(target: KubeTarget, objects: KubeObject[], config: Config, out: (s: string) => void): Promise<void> {
-  const live = await getByLabel(target, pruneTypes(objects), deploymentSelector(config.name));
+  const live = await getByLabel(target, pruneTypes(objects, await servedResourceTypes(target)), deploymentSelector(config.name));
   const leftovers = planPrune(objects, live, config.name, config.namespace);
   if (leftovers.length === 0) return;
   const refs = leftovers.map(resourceRef);
@@ -143,7 +145,7 @@ async function follow(target: KubeTarget, config: Config, context: string, timeo
 function whereStuck(report: StatusReport | undefined): string {
   if (!report) return 'the cluster could not be read';
   const pods = report.pods.filter((p) => !p.terminating);
-  if (pods.length === 0) return 'no server pod was created (see `genrm status`)';
+  if (pods.length === 0) return `no server pod was created${report.diagnoses.length ? `; ${report.diagnoses.length} problem(s) diagnosed above` : ' (see `genrm status`)'}`;
   const where = pods.map((p) => `${p.name} is at "${p.steps.find((s) => s.id === p.step)?.label ?? p.step}"${p.stepDetail ? ` (${p.stepDetail})` : ''}`).join('; ');
   const n = report.diagnoses.length;
   return `${where}${n ? `; ${n} problem(s) diagnosed above` : '; no known failure found (run `genrm status`)'}`;

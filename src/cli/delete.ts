@@ -12,6 +12,7 @@ import {
   LABEL_MANAGED_BY,
   MANAGED_BY,
   pruneTypes,
+  servedResourceTypes,
   resourceRef,
   type LiveObject,
 } from '../kube/index.ts';
@@ -50,8 +51,8 @@ export async function run(argv: string[]): Promise<number> {
     return { config, objects: await synthesizeObjects(config) };
   });
   const target = cluster.target(config);
-  const types = [...pruneTypes(objects), 'persistentvolumeclaims'];
   const { context } = await cluster.connected;
+  const types = [...pruneTypes(objects, await servedResourceTypes(target)), 'persistentvolumeclaims'];
   const live = await getByLabel(target, types, deploymentSelector(config.name));
   const { remove, keep } = planDelete(live, config.name, purge);
   if (remove.length === 0) {

@@ -1,5 +1,6 @@
 /** `genrm logs [server|gate|download]`: the vLLM log, the readiness gate's, or the download Job's. */
 import { loadConfig } from '../config/load.ts';
+import { downloadsInServerPod } from '../constructs/download-placement.ts';
 import { COMPONENT_SERVER, componentSelector, CONTAINERS, followLogs, getLogs, objectNames, type LogQuery } from '../kube/index.ts';
 import { beside, CLUSTER_OPTIONS, CLUSTER_OPTIONS_HELP, openCluster } from '../kube/cli.ts';
 import { numberOption, parseCommandArgs } from './args.ts';
@@ -12,7 +13,7 @@ const HELP = `Usage: genrm logs [server|gate|download] [--follow] [--tail N]
 
   server    the vLLM container of every server pod (default; lines prefixed with the pod)
   gate      the readiness gate (judge-gate container): one JSON line per judging check
-  download  the weights download Job
+  download  the weights download (the server pods' download-weights init container, or the Job with ReadWriteMany weights)
 
 Options:
 ${CLUSTER_OPTIONS_HELP}
@@ -39,18 +40,18 @@ export async function run(argv: string[]): Promise<number> {
   const cluster = openCluster('logs', values);
   const config = await beside(cluster, () => loadConfig(values.config as string | undefined));
   const target = cluster.target(config);
-  const query = queryFor(source, config.name, tail, values.previous === true, config.replicas);
+  const query = queryFor(source, config.name, tail, values.previous === true, config.replicas, downloadsInServerPod(config.weights));
   await cluster.connected;
   if (values.follow === true) return followLogs(target, query);
   process.stdout.write(await getLogs(target, query));
   return 0;
 }
 
-export function queryFor(source: Source, name: string, tail: number, previous: boolean, replicas: number): LogQuery {
-  if (source === 'download') return { resource: `job/${objectNames(name).downloadJob}`, container: CONTAINERS.download, tail, previous };
+export function queryFor(source: Source, name: string, tail: number, previous: boolean, replicas: number, downloadInPod = false): LogQuery {
+  if (source === 'download' && !downloadInPod) return { resource: `job/${objectNames(name).downloadJob}`, container: CONTAINERS.download, tail, previous };
   return {
     selector: componentSelector(name, COMPONENT_SERVER),
-    container: source === 'gate' ? CONTAINERS.gate : CONTAINERS.vllm,
+    container: source === 'download' ? CONTAINERS.downloadInPod : source === 'gate' ? CONTAINERS.gate : CONTAINERS.vllm,
     tail,
     previous,
     maxPods: Math.max(5, replicas * 2),

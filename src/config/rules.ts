@@ -2,8 +2,9 @@
  * Cross-field rules of the config, each reported as `path: what is wrong (how to fix)`.
  * Single-field rules live in the schema.
  */
+import { planFromConfig, startupBudgetSeconds } from '../plan/compute.ts';
 import { managedFlagUses } from './engine-args.ts';
-import { MANAGED_ENV, type Config } from './schema.ts';
+import { MANAGED_ENV, MAX_STARTUP_SECONDS, type Config } from './schema.ts';
 
 export interface Problem {
   path: string;
@@ -108,8 +109,11 @@ export function checkRules(c: Config): Problem[] {
     if (a.minReplicas > a.maxReplicas) {
       add('autoscaling.minReplicas', `is ${a.minReplicas}, more than autoscaling.maxReplicas (${a.maxReplicas}) (lower it or raise maxReplicas)`);
     }
-    if (a.engine === 'hpa' && a.minReplicas < 1) {
-      add('autoscaling.minReplicas', 'must be at least 1 with engine hpa (only KEDA scales to zero)');
+    if (!c.monitoring.enabled) {
+      add(
+        'autoscaling.enabled',
+        `scales on vllm:num_requests_waiting, which Prometheus (${a.prometheusAddress}) only has when it scrapes the server pods: set monitoring.enabled: true (and monitoring.labels for your Prometheus's monitor selector)`,
+      );
     }
     if (c.replicas < a.minReplicas || c.replicas > a.maxReplicas) {
       add('replicas', `is ${c.replicas}, outside autoscaling's ${a.minReplicas}..${a.maxReplicas} (set it within the range: it is the starting size)`);
@@ -118,11 +122,31 @@ export function checkRules(c: Config): Problem[] {
   if (c.disruptionBudget.enabled && c.disruptionBudget.maxUnavailable >= mostReplicas && mostReplicas > 1) {
     add('disruptionBudget.maxUnavailable', `is ${c.disruptionBudget.maxUnavailable}, which lets a drain take all ${mostReplicas} server pods (lower it)`);
   }
+  if (w.perReplica && c.topology === 'single-node' && c.rollout.strategy === 'Recreate') {
+    add('rollout.strategy', 'is Recreate, but weights.perReplica runs a StatefulSet, which has no Recreate (it would wait for someone to delete each pod): remove rollout.strategy (a rolling update, one pod at a time)');
+  }
+  if (c.rollout.spareNodes > 0 && w.source === 'download' && !w.perReplica && w.accessMode !== 'ReadWriteMany') {
+    add(
+      'rollout.spareNodes',
+      `is ${c.rollout.spareNodes}, but the weights volume is ${w.accessMode}: a surge pod on a spare node cannot attach it while the running pod holds it, and the running pod stays until the new one is Ready (use ReadWriteMany storage or weights.perReplica, or set spareNodes to 0)`,
+    );
+  }
   if (c.rollout.spareNodes > 0 && c.rollout.strategy === 'Recreate') {
     add('rollout.spareNodes', 'is set but rollout.strategy is Recreate (spare nodes only help a RollingUpdate: remove one of them)');
   }
 
+  if (c.vllm.port === c.gate.port) {
+    add('gate.port', `is ${c.gate.port}, the same as vllm.port: the gate and vLLM share the pod's network, so they need different ports`);
+  }
+
   const budget = c.probes.startupTimeoutSeconds;
+  const derived = startupBudgetSeconds(planFromConfig(c), budget);
+  if (budget === undefined && derived > MAX_STARTUP_SECONDS) {
+    add(
+      'weights.readMiBps',
+      `is ${w.readMiBps} MiB/s, so loading the weights is estimated at ${Math.round(derived / 2)} s and the startup budget at ${derived} s, beyond the ${MAX_STARTUP_SECONDS} s (7 days) allowed (give the real read throughput of the storage)`,
+    );
+  }
   if (budget !== undefined && budget < c.probes.startupPeriodSeconds) {
     add('probes.startupPeriodSeconds', `is longer than probes.startupTimeoutSeconds (make it shorter)`);
   }

@@ -6,6 +6,18 @@
  * `rules.ts`; loading a YAML file lives in `load.ts`.
  */
 import { z } from 'zod';
+import { durationSeconds } from '../crds/scrape.ts';
+import {
+  dns1035LabelProblem,
+  dns1123SubdomainProblem,
+  extendedResourceProblem,
+  imageReferenceProblem,
+  int32,
+  labelKeyProblem,
+  labelMap,
+  labelValueProblem,
+  rule,
+} from './kube-rules.ts';
 
 /** Hardware profiles (their defaults live in profiles.ts). */
 export const PROFILE_NAMES = ['h100-tp8', 'h200-tp8', 'h200-dp2-tp4'] as const;
@@ -24,6 +36,9 @@ export const GATE_IMAGE = 'node:24.14.0-bookworm-slim';
 
 /** The card's maximum context (128k tokens). */
 export const MAX_CONTEXT_TOKENS = 131072;
+
+/** The longest startup budget (7 days): longer is a typo, and keeps every derived probe field in range. */
+export const MAX_STARTUP_SECONDS = 604_800;
 
 /**
  * Flags the tool sets itself (or that would undo what it sets), each with the config key to use
@@ -87,8 +102,17 @@ const dnsLabel = z
   .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be a DNS label: lower-case letters, digits and "-", starting and ending with a letter or digit')
   .max(63, 'must be at most 63 characters');
 
-/** Resource-name prefix: short enough that `<name>-weights-download` stays a valid name. */
-const namePrefix = dnsLabel.max(40, 'must be at most 40 characters (it prefixes longer resource names)');
+/**
+ * Resource-name prefix: the Service's name (a DNS-1035 label, as is the LeaderWorkerSet's, whose
+ * webhook refuses anything else), short enough that `<name>-weights-download` stays a valid name.
+ */
+const namePrefix = z
+  .string()
+  .superRefine(rule(dns1035LabelProblem))
+  .max(40, 'must be at most 40 characters (it prefixes longer resource names)');
+
+/** An object name (PVC, StorageClass, PriorityClass): a DNS subdomain. */
+const objectName = z.string().superRefine(rule(dns1123SubdomainProblem));
 
 const secretName = z
   .string()
@@ -114,9 +138,15 @@ export const pinnedImage = z
     if (image.includes('@sha256:')) {
       if (!/@sha256:[a-f0-9]{64}$/.test(image)) {
         ctx.addIssue({ code: 'custom', message: `'${image}' has a malformed digest (expected @sha256: and 64 hex digits)` });
+        return;
       }
+    }
+    const invalid = imageReferenceProblem(image);
+    if (invalid) {
+      ctx.addIssue({ code: 'custom', message: invalid });
       return;
     }
+    if (image.includes('@sha256:')) return;
     const lastSegment = image.split('/').pop() ?? image;
     const colon = lastSegment.lastIndexOf(':');
     if (colon < 0) {
@@ -129,13 +159,18 @@ export const pinnedImage = z
     }
   });
 
+/** A whole number of GiB, at most 1 PiB (a quantity far beyond any node or volume is a typo). */
 const quantityGiB = (what: string, min: number) =>
-  z.number().int(`${what} must be a whole number of GiB`).min(min, `${what} must be at least ${min} GiB`);
+  z
+    .number()
+    .int(`${what} must be a whole number of GiB`)
+    .min(min, `${what} must be at least ${min} GiB`)
+    .max(1_048_576, `${what} must be at most 1048576 GiB (1 PiB)`);
 
 const toleration = z.strictObject({
-  key: z.string().min(1),
+  key: z.string().min(1).superRefine(rule(labelKeyProblem)),
   operator: z.enum(['Exists', 'Equal']).default('Exists'),
-  value: z.string().optional(),
+  value: z.string().superRefine(rule(labelValueProblem)).optional(),
   effect: z.enum(['NoSchedule', 'PreferNoSchedule', 'NoExecute']).optional(),
 });
 
@@ -148,7 +183,7 @@ export const configSchema = z
     gpu: z.enum(GPU_NAMES).default('h100-80gb').describe('The GPU model of the nodes, for the capacity plan (genrm plan) and the preflight check.'),
     namespace: dnsLabel.default('genrm').describe('Namespace of every object (created by the manifests).'),
     name: namePrefix.default('genrm').describe('Resource-name prefix and the app.kubernetes.io/instance label.'),
-    replicas: z.number().int('must be a whole number').min(1, 'must be at least 1').default(1).describe('Number of server pods (each one 8-GPU engine).'),
+    replicas: int32().min(1, 'must be at least 1').default(1).describe('Number of server pods (each one 8-GPU engine).'),
     model: z
       .strictObject({
         id: z.string().min(1, 'must not be empty').default(MODEL_ID).describe('Hugging Face model id; always the served model name.'),
@@ -164,8 +199,8 @@ export const configSchema = z
       .strictObject({
         image: pinnedImage.default('vllm/vllm-openai:v0.12.0').describe('vLLM OpenAI server image, pinned by tag or digest.'),
         imagePullPolicy: z.enum(['IfNotPresent', 'Always', 'Never']).default('IfNotPresent').describe('Pull policy of the ~20 GB vLLM image.'),
-        tensorParallelSize: z.number().int().min(1).default(8).describe('--tensor-parallel-size; tensorParallelSize x dataParallelSize must equal gpus.perPod.'),
-        dataParallelSize: z.number().int().min(1).default(1).describe('--data-parallel-size: engines per pod (2 with tensor parallel 4 on H200 nodes).'),
+        tensorParallelSize: int32().min(1).default(8).describe('--tensor-parallel-size; tensorParallelSize x dataParallelSize must equal gpus.perPod.'),
+        dataParallelSize: int32().min(1).default(1).describe('--data-parallel-size: engines per pod (2 with tensor parallel 4 on H200 nodes).'),
         maxModelLen: z
           .number()
           .int()
@@ -179,8 +214,8 @@ export const configSchema = z
           .max(1, 'must be at most 1')
           .default(0.95)
           .describe('--gpu-memory-utilization, a fraction in (0, 1].'),
-        seed: z.number().int().min(0).default(1).describe('--seed.'),
-        port: z.number().int().min(1, 'must be a port in 1..65535').max(65535, 'must be a port in 1..65535').default(5000).describe('--port and the Service port.'),
+        seed: int32().min(0).default(1).describe('--seed.'),
+        port: int32().min(1, 'must be a port in 1..65535').max(65535, 'must be a port in 1..65535').default(5000).describe('--port and the Service port.'),
         extraArgs: z
           .array(z.string())
           .default([])
@@ -194,30 +229,35 @@ export const configSchema = z
       .describe('The vLLM server.'),
     gpus: z
       .strictObject({
-        perPod: z.number().int().min(1).max(16).default(8).describe('nvidia.com/gpu requested by each server pod.'),
-        resourceName: z.string().default('nvidia.com/gpu').describe('Extended resource name of the GPUs.'),
+        perPod: int32().min(1).max(16).default(8).describe('nvidia.com/gpu requested by each server pod.'),
+        resourceName: z.string().superRefine(rule(extendedResourceProblem)).default('nvidia.com/gpu').describe('Extended resource name of the GPUs.'),
       })
       .prefault({})
       .describe('GPUs of each server pod.'),
     scheduling: z
       .strictObject({
-        gpuFamily: z.string().nullable().default('hopper').describe('Required node label nvidia.com/gpu.family (GPU feature discovery); null to not require it.'),
+        gpuFamily: z.string().superRefine(rule(labelValueProblem)).nullable().default('hopper').describe('Required node label nvidia.com/gpu.family (GPU feature discovery); null to not require it.'),
         gpuProducts: z
-          .array(z.string().min(1))
+          .array(z.string().min(1).superRefine(rule(labelValueProblem)))
           .default([])
           .describe('If not empty, required nvidia.com/gpu.product values, e.g. NVIDIA-H100-80GB-HBM3, NVIDIA-H200.'),
-        nodeSelector: z.record(z.string(), z.string()).default({}).describe('Extra required node labels.'),
+        nodeSelector: labelMap().default({}).describe('Extra required node labels.'),
         tolerations: z
           .array(toleration)
           .default([{ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }])
           .describe('Tolerations of the server pods (default: the nvidia.com/gpu taint).'),
-        priorityClassName: z.string().optional().describe('PriorityClass of the server pods.'),
+        priorityClassName: objectName.optional().describe('PriorityClass of the server pods.'),
       })
       .prefault({})
       .describe('Which nodes the server pods run on.'),
     resources: z
       .strictObject({
-        cpu: z.number().positive().default(32).describe('CPU cores requested by the vLLM container.'),
+        cpu: z
+          .number()
+          .min(0.001, 'must be at least 0.001 (one millicore)')
+          .max(4096, 'must be at most 4096 cores')
+          .refine((v) => Math.abs(v * 1000 - Math.round(v * 1000)) < 1e-6, 'must be a whole number of millicores (at most 3 decimals)')
+          .default(32).describe('CPU cores requested by the vLLM container.'),
         memoryGiB: quantityGiB('memoryGiB', 64).default(320).describe('Memory for the vLLM process (GiB), excluding /dev/shm; the limit adds shm.sizeGiB.'),
         ephemeralStorageGiB: quantityGiB('ephemeralStorageGiB', 10).default(50).describe('Ephemeral storage requested (GiB): logs and scratch.'),
       })
@@ -236,13 +276,13 @@ export const configSchema = z
           .default('download')
           .describe('download: a PVC filled once by a Job; existingClaim/hostPath: weights already staged.'),
         storageGiB: quantityGiB('weights.storageGiB', 500).default(600).describe('Size of the weights PVC (GiB); the BF16 weights are ~470 GB.'),
-        storageClassName: z.string().optional().describe('StorageClass of the weights PVC (default: the cluster default).'),
+        storageClassName: objectName.optional().describe('StorageClass of the weights PVC (default: the cluster default).'),
         accessMode: z.enum(['ReadWriteOnce', 'ReadWriteMany', 'ReadWriteOncePod']).default('ReadWriteOnce').describe('Access mode of the weights PVC.'),
         perReplica: z
           .boolean()
           .default(false)
           .describe('One weights volume per server pod (a StatefulSet with claim templates; each pod downloads into its own volume) instead of one shared volume.'),
-        existingClaim: z.string().optional().describe('With source existingClaim: the PVC holding the weights.'),
+        existingClaim: objectName.optional().describe('With source existingClaim: the PVC holding the weights.'),
         hostPath: z.string().optional().describe('With source hostPath: the node directory holding the weights.'),
         path: z
           .string()
@@ -255,12 +295,10 @@ export const configSchema = z
           })
           .optional()
           .describe('Secret holding a Hugging Face token for the download (never a literal).'),
-        readMiBps: z.number().positive().default(1000).describe('Read throughput of the weight storage (MiB/s), for the startup estimate.'),
-        downloadWorkers: z.number().int().min(1).max(64).default(8).describe('Parallel file downloads (bounded to avoid HF 429s).'),
-        downloadBackoffLimit: z.number().int().min(0).default(6).describe('Retries of the download Job (the download resumes).'),
-        downloadStallSeconds: z
-          .number()
-          .int()
+        readMiBps: z.number().min(1, 'must be at least 1 MiB/s').max(1_048_576, 'must be at most 1048576 MiB/s').default(1000).describe('Read throughput of the weight storage (MiB/s), for the startup estimate.'),
+        downloadWorkers: int32().min(1).max(64).default(8).describe('Parallel file downloads (bounded to avoid HF 429s).'),
+        downloadBackoffLimit: int32().min(0).default(6).describe('Retries of the download Job (the download resumes).'),
+        downloadStallSeconds: int32()
           .min(60, 'must be at least 60 (a slow start of a transfer is not a stall)')
           .max(86400, 'must be at most 86400 (one day)')
           .default(600)
@@ -282,19 +320,20 @@ export const configSchema = z
           .number()
           .int()
           .min(60)
+          .max(MAX_STARTUP_SECONDS, `must be at most ${MAX_STARTUP_SECONDS} (7 days)`)
           .optional()
           .describe('Budget for loading the model before the kubelet restarts the container; unset: derived from the startup estimate, at least 3600.'),
-        startupPeriodSeconds: z.number().int().min(1).default(10).describe('Period of the startup probe.'),
-        livenessPeriodSeconds: z.number().int().min(1).default(30).describe('Period of the liveness probe on /health (only after startup).'),
-        livenessFailureThreshold: z.number().int().min(1).default(5).describe('Failed /health checks before a restart.'),
-        readinessPeriodSeconds: z.number().int().min(1).default(10).describe('Period of the readiness probe.'),
+        startupPeriodSeconds: int32().min(1).default(10).describe('Period of the startup probe.'),
+        livenessPeriodSeconds: int32().min(1).default(30).describe('Period of the liveness probe on /health (only after startup).'),
+        livenessFailureThreshold: int32().min(1).default(5).describe('Failed /health checks before a restart.'),
+        readinessPeriodSeconds: int32().min(1).default(10).describe('Period of the readiness probe.'),
       })
       .prefault({})
       .describe('Probe timings.'),
     drain: z
       .strictObject({
-        preStopSeconds: z.number().int().min(0).default(20).describe('preStop sleep, so endpoints drop the pod before vLLM stops.'),
-        terminationGracePeriodSeconds: z.number().int().min(1).default(120).describe('Time from SIGTERM to SIGKILL; must exceed preStopSeconds + 30.'),
+        preStopSeconds: int32().min(0).default(20).describe('preStop sleep, so endpoints drop the pod before vLLM stops.'),
+        terminationGracePeriodSeconds: int32().min(1).default(120).describe('Time from SIGTERM to SIGKILL; must exceed preStopSeconds + 30.'),
       })
       .prefault({})
       .describe('Graceful shutdown.'),
@@ -316,7 +355,7 @@ export const configSchema = z
     disruptionBudget: z
       .strictObject({
         enabled: z.boolean().optional().describe('A PodDisruptionBudget for the server pods; unset: on when more than one replica (or autoscaling) is configured.'),
-        maxUnavailable: z.number().int().min(1).default(1).describe('Server pods that voluntary disruptions (drains) may take down at once.'),
+        maxUnavailable: int32().min(1).default(1).describe('Server pods that voluntary disruptions (drains) may take down at once.'),
       })
       .prefault({})
       .describe('Protection against node drains taking every replica at once.'),
@@ -324,22 +363,25 @@ export const configSchema = z
       .strictObject({
         enabled: z.boolean().default(false).describe('Scale the server on queue depth.'),
         engine: z.enum(['keda', 'hpa']).default('keda').describe('keda: a KEDA ScaledObject with a Prometheus trigger; hpa: an HPA on an external metric (needs a Prometheus adapter).'),
-        minReplicas: z.number().int().min(0).default(1).describe('Fewest server pods (0 lets KEDA scale to zero: a cold start takes many minutes).'),
-        maxReplicas: z.number().int().min(1).default(4).describe('Most server pods.'),
+        minReplicas: int32()
+          .min(1, 'must be at least 1: scaling to zero needs a proxy that holds requests while a pod loads (many minutes), and the queue-depth metric comes from the pods themselves, so nothing would scale it back up')
+          .default(1)
+          .describe('Fewest server pods (at least 1: the queue-depth metric comes from the running pods).'),
+        maxReplicas: int32().min(1).default(4).describe('Most server pods.'),
         queueDepthPerReplica: z.number().positive().default(5).describe('Target of vllm:num_requests_waiting per server pod.'),
         prometheusAddress: z
           .string()
           .url('must be a URL such as http://prometheus-operated.monitoring.svc:9090')
           .default('http://prometheus-operated.monitoring.svc:9090')
           .describe('Prometheus the KEDA trigger queries.'),
-        scaleUpStabilizationSeconds: z.number().int().min(0).default(60).describe('Wait before adding pods (bursts shorter than this are absorbed by the queue).'),
+        scaleUpStabilizationSeconds: int32().min(0).default(60).describe('Wait before adding pods (bursts shorter than this are absorbed by the queue).'),
         scaleDownStabilizationSeconds: z
           .number()
           .int()
           .min(0)
           .default(1800)
           .describe('Wait before removing pods: longer than a cold start, so the model is not unloaded between bursts.'),
-        pollingIntervalSeconds: z.number().int().min(5).default(30).describe('How often KEDA checks the metric.'),
+        pollingIntervalSeconds: int32().min(5).default(30).describe('How often KEDA checks the metric.'),
       })
       .prefault({})
       .describe('Autoscaling on vLLM queue depth.'),
@@ -347,8 +389,16 @@ export const configSchema = z
       .strictObject({
         enabled: z.boolean().default(false).describe('Prometheus scraping of vLLM and the gate (prometheus-operator), and a Grafana dashboard.'),
         kind: z.enum(['ServiceMonitor', 'PodMonitor']).default('PodMonitor').describe('The prometheus-operator object that scrapes the pods.'),
-        interval: z.string().regex(/^[0-9]+(ms|s|m|h)$/, "must be a duration such as '30s'").default('30s').describe('Scrape interval.'),
-        labels: z.record(z.string(), z.string()).default({}).describe("Extra labels on the monitor (e.g. 'release: prometheus' for the Prometheus selector)."),
+        interval: z
+          .string()
+          .regex(/^[0-9]+(ms|s|m|h)$/, "must be a duration such as '30s'")
+          .refine((d) => !/^[0-9]+(ms|s|m|h)$/.test(d) || durationSeconds(d) >= 1, 'must be at least 1s')
+          .default('30s').describe('Scrape interval.'),
+        labels: labelMap()
+          .default({})
+          .describe(
+            "Extra labels on the monitor: Prometheus selects monitors by label (kube-prometheus-stack's default selector wants 'release: <its Helm release>', e.g. 'release: prometheus').",
+          ),
         dashboard: z.boolean().default(true).describe('A Grafana dashboard in a ConfigMap labelled grafana_dashboard=1 (the Grafana sidecar convention).'),
         namespace: dnsLabel.default('monitoring').describe('Namespace Prometheus scrapes from (for the network policy).'),
       })
@@ -358,7 +408,7 @@ export const configSchema = z
       .strictObject({
         enabled: z.boolean().default(false).describe('Default-deny ingress to the server pods, except the clients below.'),
         allowNamespaces: z.array(dnsLabel).default([]).describe('Namespaces whose pods may call the API port (the trainers).'),
-        allowPodLabels: z.record(z.string(), z.string()).default({}).describe('Pod labels (in any allowed namespace, or this one) that may call the API port.'),
+        allowPodLabels: labelMap().default({}).describe('Pod labels (in any allowed namespace, or this one) that may call the API port.'),
         downloadEgressCidrs: z
           .array(z.string().regex(/^[0-9a-fA-F.:]+\/[0-9]{1,3}$/, 'must be a CIDR such as 0.0.0.0/0'))
           .default(['0.0.0.0/0'])
@@ -369,8 +419,8 @@ export const configSchema = z
     topology: z.enum(['single-node', 'multi-node']).default('single-node').describe('single-node: one pod per engine; multi-node: a LeaderWorkerSet spanning nodes (Ray on vLLM v0.12.0, vLLM\'s multiprocess recipe on later images).'),
     multiNode: z
       .strictObject({
-        nodes: z.number().int().min(2).default(2).describe('Pods (nodes) per engine: the leader and its workers.'),
-        pipelineParallelSize: z.number().int().min(1).default(2).describe('--pipeline-parallel-size (across nodes); tensor parallel stays within a node.'),
+        nodes: int32().min(2).default(2).describe('Pods (nodes) per engine: the leader and its workers.'),
+        pipelineParallelSize: int32().min(1).default(2).describe('--pipeline-parallel-size (across nodes); tensor parallel stays within a node.'),
       })
       .prefault({})
       .describe('With topology multi-node: the group layout; each pod (node) takes gpus.perPod GPUs, tensor parallel within a node x pipeline parallel across nodes.'),
@@ -379,10 +429,10 @@ export const configSchema = z
         image: pinnedImage
           .default(GATE_IMAGE)
           .describe('Image of the judge gate sidecar and the small helper containers (a supported Node.js LTS image; mirror it for air-gapped clusters).'),
-        port: z.number().int().min(1).max(65535).default(8081).describe('Port of the gate (/ready, /live, /metrics).'),
-        recheckSeconds: z.number().int().min(60, 'must be at least 60 (each check costs a judgment)').default(600).describe('Interval between judging checks once passing.'),
-        requestTimeoutSeconds: z.number().int().min(10).default(300).describe('Timeout of one judging request.'),
-        maxTokens: z.number().int().min(256).default(16384).describe('max_tokens of the judging request (the model thinks first).'),
+        port: int32().min(1).max(65535).default(8081).describe('Port of the gate (/ready, /live, /metrics).'),
+        recheckSeconds: int32().min(60, 'must be at least 60 (each check costs a judgment)').default(600).describe('Interval between judging checks once passing.'),
+        requestTimeoutSeconds: int32().min(10).default(300).describe('Timeout of one judging request.'),
+        maxTokens: int32().min(256).default(16384).describe('max_tokens of the judging request (the model thinks first).'),
       })
       .prefault({})
       .describe('The 1+2 judging readiness gate beside vLLM.'),

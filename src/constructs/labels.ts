@@ -59,6 +59,15 @@ export function imageVersion(image: string): string | undefined {
 }
 
 /**
+ * Pod templates get no `<SERVICE>_PORT=tcp://...` variables: a Service named `vllm` in the
+ * namespace would otherwise set `VLLM_PORT`, which vLLM reads as its own setting and refuses to
+ * start. Kubernetes' `enableServiceLinks` defaults to true (core/v1 PodSpec).
+ */
+export function disableServiceLinks(obj: ApiObject, templatePath = '/spec/template'): void {
+  obj.addJsonPatch(JsonPatch.add(`${templatePath}/spec/enableServiceLinks`, false));
+}
+
+/**
  * cdk8s-plus stamps pod templates with `cdk8s.io/metadata.addr` (a hashed construct address)
  * even when it does not select on it; names and labels here stay readable, so it is removed.
  */

@@ -1,13 +1,18 @@
 /**
  * Where the server pods find the model's weights, and how they get there.
  *
- * - `download` (default): a PersistentVolumeClaim holding a Hugging Face cache, filled once by a
- *   download Job (pinned revision, resumable, bounded parallelism, HF token from a Secret). The
- *   server pods wait for the Job's completion marker (init container) and serve offline.
- *   With a ReadWriteOnce claim the Job's pod and a server pod on another node cannot mount the
- *   volume at once: the server pod waits (Multi-Attach) until the Job's pod has finished, which
- *   is the order wanted anyway. The Job runs on the same GPU nodes (without taking GPUs), so that
- *   a zonal volume is created where the server can use it.
+ * - `download` (default): a PersistentVolumeClaim holding a Hugging Face cache (pinned revision,
+ *   resumable, bounded parallelism, HF token from a Secret), served offline. Who downloads
+ *   depends on the access mode:
+ *   - ReadWriteOnce / ReadWriteOncePod (the default): the server pod itself, in an init container
+ *     (a no-op once the completion marker exists). A separate Job would save nothing: the server
+ *     pod holds its GPUs while it waits anyway, and a Job and a server pod on different nodes
+ *     cannot attach the same volume at once, so a new revision's Job and a running server pod can
+ *     wait on each other for good.
+ *   - ReadWriteMany: a download Job fills the shared claim once; the server pods wait for its
+ *     completion marker (init container). The Job runs on the GPU nodes (without taking GPUs).
+ *   - `perReplica`: each pod downloads into its own claim (StatefulSet claim template), in an
+ *     init container as with ReadWriteOnce.
  * - `existingClaim` / `hostPath`: weights already staged; mounted read-only.
  */
 import { readFileSync } from 'node:fs';
@@ -15,8 +20,9 @@ import { ApiObject, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { dropAddressLabel, labelsFor } from './labels.ts';
+import { disableServiceLinks, dropAddressLabel, labelsFor } from './labels.ts';
 import { restrictedSecurityContext } from './security.ts';
+import { downloadsInServerPod } from './download-placement.ts';
 import type { GpuScheduling } from './gpu-scheduling.ts';
 
 const DOWNLOAD_SCRIPT = readFileSync(new URL('./scripts/download-weights.py', import.meta.url), 'utf8');
@@ -40,7 +46,10 @@ export interface ModelWeightsProps {
   readonly storageGiB?: number;
   /** StorageClass of the claim. @default - the cluster's default class */
   readonly storageClassName?: string;
-  /** Access mode of the claim. @default 'ReadWriteOnce' */
+  /**
+   * Access mode of the claim; only ReadWriteMany gets a download Job (see above).
+   * @default 'ReadWriteOnce'
+   */
   readonly accessMode?: 'ReadWriteOnce' | 'ReadWriteMany' | 'ReadWriteOncePod';
   /**
    * One volume per server pod (claim template of a StatefulSet), each pod downloading into its
@@ -155,24 +164,24 @@ export class ModelWeights extends Construct {
         data: { 'download-weights.py': DOWNLOAD_SCRIPT },
       });
       this.downloader = this.downloadContainer(props, this.completeMarker);
-      if (!props.perReplica) this.job = this.downloadJob(props);
+      if (!downloadsInServerPod(props)) this.job = this.downloadJob(props);
     }
   }
 
   /**
-   * The init containers a server pod needs before vLLM starts: with a shared claim, a wait for
-   * the Job's completion marker; with a volume per pod, the download itself (a no-op once the
-   * marker exists); nothing for staged weights.
+   * The init containers a server pod needs before vLLM starts: with a download Job, a wait for
+   * its completion marker; otherwise the download itself (a no-op once the marker exists);
+   * nothing for staged weights.
    */
   initContainers(): kplus.ContainerProps[] {
-    if (this.claimTemplate && this.downloader) return [this.downloader];
+    if (!this.job && this.downloader) return [this.downloader];
     const wait = this.waitContainer();
     return wait ? [wait] : [];
   }
 
   /** Volumes the init containers need besides the weights (the download script). */
   initVolumes(): kplus.Volume[] {
-    return this.claimTemplate && this.scriptVolume ? [this.scriptVolume] : [];
+    return !this.job && this.scriptVolume ? [this.scriptVolume] : [];
   }
 
   /** The init container that holds a server pod until the download is complete (shared claim only). */
@@ -236,7 +245,7 @@ export class ModelWeights extends Construct {
       env.HF_TOKEN = kplus.EnvValue.fromSecretValue({ secret, key: props.hfTokenSecret.key });
     }
     return {
-      name: props.perReplica ? 'download-weights' : 'download',
+      name: downloadsInServerPod(props) ? 'download-weights' : 'download',
       image: props.downloadImage,
       imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
       command: ['python3', '/opt/genrm/download-weights.py'],
@@ -269,6 +278,7 @@ export class ModelWeights extends Construct {
     });
     props.scheduling.applyTo(job, { tolerateGpuTaint: true });
     dropAddressLabel(ApiObject.of(job));
+    disableServiceLinks(ApiObject.of(job));
     return job;
   }
 }

@@ -6,6 +6,7 @@
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { PodMonitor, ServiceMonitor } from '../crds/index.ts';
+import { durationSeconds } from '../crds/scrape.ts';
 import { grafanaDashboard } from '../monitoring/dashboard.ts';
 import { labelsFor } from './labels.ts';
 
@@ -38,8 +39,9 @@ export class ServerMonitoring extends Construct {
       labels: { ...labelsFor(props.name, 'monitoring'), ...(props.labels ?? {}) },
     };
     const interval = props.interval ?? '30s';
-    const scrapeTimeout = parseInt(interval, 10) >= 20 && interval.endsWith('s') ? '10s' : undefined;
-    const endpoint = (port: string) => ({ port, path: '/metrics', interval, ...(scrapeTimeout ? { scrapeTimeout } : {}) });
+    // A scrape may take up to 10 s, never longer than the interval (prometheus-operator refuses that).
+    const scrapeTimeout = durationSeconds(interval) >= 10 ? '10s' : interval;
+    const endpoint = (port: string) => ({ port, path: '/metrics', interval, scrapeTimeout });
 
     if ((props.kind ?? 'PodMonitor') === 'PodMonitor') {
       new PodMonitor(this, 'pod-monitor', {

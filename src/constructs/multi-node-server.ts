@@ -82,12 +82,19 @@ export class MultiNodeServer extends Construct {
   public readonly serviceAccount: kplus.ServiceAccount;
   /** The labels selecting the leaders (the pods that serve). */
   public readonly selector: Record<string, string>;
+  /** The labels selecting the workers (Ray only, no API). */
+  public readonly workerSelector: Record<string, string>;
+  /** The label LeaderWorkerSet puts on every pod of the set, leaders and workers. */
+  public readonly groupPeer: Record<string, string>;
 
   constructor(scope: Construct, id: string, props: MultiNodeServerProps) {
     super(scope, id);
     const port = props.port ?? 5000;
     const version = imageVersion(props.image);
     this.selector = serverSelector(props.name);
+    this.workerSelector = { ...this.selector, 'app.kubernetes.io/component': 'server-worker' };
+    // lws api/leaderworkerset/v1/leaderworkerset_types.go (v0.6.0): SetNameLabelKey.
+    this.groupPeer = { 'leaderworkerset.sigs.k8s.io/name': `${props.name}-server` };
     this.serviceAccount = serverServiceAccount(this, props.name, props.namespace);
 
     const commands = multiNodeCommands(props.image, props.startupTimeoutSeconds ?? 3600, props.args);

@@ -3,6 +3,8 @@
  * - server pods: ingress is denied except from the configured clients (the trainers) on the API
  *   port, from the monitoring namespace on the API port (vLLM serves /metrics there) and the
  *   gate's port, and from the deployment's own pods (multi-node groups talk Ray and NCCL);
+ * - multi-node workers: ingress only from the pods of their own LeaderWorkerSet (leaders and
+ *   workers: Ray's ports are unauthenticated, so nothing else may reach them);
  * - the download Job: no ingress; egress only to DNS and to HTTPS (443) in the configured CIDRs
  *   (Hugging Face and its CDN sit behind changing addresses, hence 0.0.0.0/0 by default).
  * Kubelet probes come from the node and are not subject to these policies on common CNIs.
@@ -26,6 +28,8 @@ export interface NetworkIsolationProps {
   readonly allowPodLabels?: Record<string, string>;
   /** The namespace Prometheus scrapes from. @default - no scraping allowed */
   readonly monitoringNamespace?: string;
+  /** Multi-node: labels of the worker pods, and the label every pod of their set carries. @default - no workers */
+  readonly workers?: { selector: Record<string, string>; peer: Record<string, string> };
   /** Labels of the download Job's pods. @default - no download Job */
   readonly downloadSelector?: Record<string, string>;
   /** Where the download may connect on 443. @default ['0.0.0.0/0'] */
@@ -74,6 +78,17 @@ export class NetworkIsolation extends Construct {
       metadata: { name: `${props.name}-server`, namespace: props.namespace, labels },
       spec: { podSelector: { matchLabels: props.serverSelector }, policyTypes: ['Ingress'], ingress },
     });
+
+    if (props.workers) {
+      new k8s.KubeNetworkPolicy(this, 'workers', {
+        metadata: { name: `${props.name}-server-worker`, namespace: props.namespace, labels },
+        spec: {
+          podSelector: { matchLabels: props.workers.selector },
+          policyTypes: ['Ingress'],
+          ingress: [{ from: [{ podSelector: { matchLabels: props.workers.peer } }] }],
+        },
+      });
+    }
 
     if (props.downloadSelector) {
       new k8s.KubeNetworkPolicy(this, 'download', {

@@ -12,7 +12,7 @@ import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { addGpuResources } from './gpu.ts';
 import type { GpuScheduling } from './gpu-scheduling.ts';
-import { dropAddressLabel } from './labels.ts';
+import { disableServiceLinks, dropAddressLabel } from './labels.ts';
 import { WEIGHTS_MOUNT_PATH, type ModelWeights } from './model-weights.ts';
 import { restrictedSecurityContext } from './security.ts';
 
@@ -194,6 +194,7 @@ export function buildServerPod(scope: Construct, serviceAccount: kplus.IServiceA
     },
     patch(obj: ApiObject, templatePath = '/spec/template') {
       dropAddressLabel(obj, templatePath);
+      disableServiceLinks(obj, templatePath);
       const gpuResource = props.gpuResourceName ?? 'nvidia.com/gpu';
       addGpuResources(obj, `${templatePath}/spec/containers/0`, gpuResource, props.gpus ?? 8);
       // Init containers run before vLLM on the same devices; the pod's request stays 8.

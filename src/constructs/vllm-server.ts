@@ -17,6 +17,9 @@ import { buildServerPod, type ServerPodProps } from './server-pod.ts';
 
 export { VLLM_CONTAINER } from './server-pod.ts';
 
+/** Time a first download of the weights may take before a rollout counts as stalled (24 h). */
+export const FIRST_DOWNLOAD_ALLOWANCE_SECONDS = 86_400;
+
 export interface RolloutOptions {
   /** @default 'Recreate' */
   readonly strategy?: 'Recreate' | 'RollingUpdate';
@@ -79,13 +82,16 @@ export class VllmServer extends Construct {
         podManagementPolicy: kplus.PodManagementPolicy.PARALLEL,
         strategy: kplus.StatefulSetUpdateStrategy.rollingUpdate(),
       });
+      // cdk8s-plus copies the StatefulSet's hashed address label into the Service's selector,
+      // which the pods do not carry (it is dropped from their template): select by the readable labels.
+      ApiObject.of(headless).addJsonPatch(JsonPatch.remove('/spec/selector/cdk8s.io~1metadata.addr'));
       const obj = ApiObject.of(this.workload);
       obj.addJsonPatch(JsonPatch.add('/spec/volumeClaimTemplates', [props.weights.claimTemplate]));
       // Keep each pod's weights when it is deleted or scaled away: a re-download is 470 GB.
       obj.addJsonPatch(JsonPatch.add('/spec/persistentVolumeClaimRetentionPolicy', { whenDeleted: 'Retain', whenScaled: 'Retain' }));
-      if ((rollout.strategy ?? 'RollingUpdate') === 'Recreate') {
-        // A StatefulSet has no Recreate: OnDelete leaves the replacement to the operator.
-        obj.addJsonPatch(JsonPatch.replace('/spec/updateStrategy', { type: 'OnDelete' }));
+      if (rollout.strategy === 'Recreate') {
+        // A StatefulSet has no Recreate; OnDelete would leave every replacement to the operator.
+        throw new Error(`VllmServer ${props.name}: a StatefulSet (a weights volume per replica) has no Recreate strategy; use RollingUpdate`);
       }
     } else {
       this.workload = new kplus.Deployment(this, 'deployment', {
@@ -100,8 +106,12 @@ export class VllmServer extends Construct {
                 maxSurge: kplus.PercentOrAbsolute.absolute(rollout.maxSurge ?? 0),
                 maxUnavailable: kplus.PercentOrAbsolute.absolute((rollout.maxSurge ?? 0) > 0 ? 0 : 1),
               }),
-        // A rollout may wait for a download and a 470 GB load before its pod is Ready.
-        progressDeadline: Duration.seconds(Math.max(600, (props.startupTimeoutSeconds ?? 3600) + 1800)),
+        // A rollout may wait for a first download (hours at Hugging Face's rates) and a 470 GB
+        // load before its pod is Ready; past the deadline the Deployment reports
+        // ProgressDeadlineExceeded and tools treat the rollout as failed.
+        progressDeadline: Duration.seconds(
+          Math.max(600, (props.startupTimeoutSeconds ?? 3600) + 1800 + (props.weights.completeMarker ? FIRST_DOWNLOAD_ALLOWANCE_SECONDS : 0)),
+        ),
       });
     }
     this.workload.select(kplus.LabelSelector.of({ labels: this.selector }));

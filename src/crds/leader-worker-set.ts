@@ -42,7 +42,11 @@ export interface LeaderWorkerSetProps {
   readonly maxSurge?: number | string;
   /** Groups down at once during a rollout; not 0 when `maxSurge` is 0. @default 1 */
   readonly maxUnavailable?: number | string;
-  /** Groups below this index keep the old revision (canary). @default 0 */
+  /**
+   * Groups below this index keep the old revision (canary). Needs LWS v0.7.0 or later (the field
+   * first appears in api/leaderworkerset/v1/leaderworkerset_types.go at v0.7.0; LWS v0.6 rejects
+   * it under strict field validation). @default - not set (every group is updated)
+   */
   readonly partition?: number;
   /** Headless Service per replica (`UniquePerReplica`) or one for all (`Shared`). @default - LWS' Shared */
   readonly subdomainPolicy?: 'Shared' | 'UniquePerReplica';
@@ -68,8 +72,8 @@ function leaderWorkerSetSpec(props: LeaderWorkerSetProps): lws.LeaderWorkerSetSp
   const replicas = props.replicas ?? 1;
   requireInt(where, 'replicas', replicas, 0);
   requireInt(where, 'size', props.size, 1);
-  const partition = props.partition ?? 0;
-  requireInt(where, 'partition', partition, 0);
+  const partition = props.partition;
+  if (partition !== undefined) requireInt(where, 'partition', partition, 0);
   const maxSurge = props.maxSurge ?? 0;
   const maxUnavailable = props.maxUnavailable ?? 1;
   checkIntOrPercent(where, 'maxSurge', maxSurge);
@@ -87,7 +91,7 @@ function leaderWorkerSetSpec(props: LeaderWorkerSetProps): lws.LeaderWorkerSetSp
       rollingUpdateConfiguration: {
         maxSurge: intOrString(maxSurge, lws.LeaderWorkerSetSpecRolloutStrategyRollingUpdateConfigurationMaxSurge),
         maxUnavailable: intOrString(maxUnavailable, lws.LeaderWorkerSetSpecRolloutStrategyRollingUpdateConfigurationMaxUnavailable),
-        partition,
+        ...(partition !== undefined ? { partition } : {}),
       },
     },
     networkConfig: props.subdomainPolicy ? { subdomainPolicy: enumMember(lws.LeaderWorkerSetSpecNetworkConfigSubdomainPolicy, props.subdomainPolicy) } : undefined,

@@ -4,7 +4,11 @@
  * Conflicts are not forced by default: genrm owns every field it sets, and a conflict means someone
  * else (`kubectl edit`, `kubectl scale`, an autoscaler) changed one of them since. genrm stops and
  * names the fields; `--force-conflicts` takes them over.
+ *
+ * A workload whose replica count genrm stops setting (autoscaling turned on) first has that count
+ * handed over (see handover.ts), so that the apply does not reset it.
  */
+import { handOverReplicas } from './handover.ts';
 import { toYamlStream } from './manifest.ts';
 import { runKubectl } from './run.ts';
 import type { KubeTarget } from './target.ts';
@@ -19,11 +23,12 @@ export interface ApplyOptions {
 /** Applies `objects` in order in one call; returns kubectl's per-object lines ("deployment.apps/x serverside-applied"). */
 export async function applyServerSide(target: KubeTarget, objects: readonly KubeObject[], options: ApplyOptions = {}): Promise<string[]> {
   if (objects.length === 0) return [];
+  const handedOver = await handOverReplicas(target, objects);
   const args = ['apply', '--server-side', `--field-manager=${FIELD_MANAGER}`, ...(options.forceConflicts ? ['--force-conflicts'] : []), '-f', '-'];
   const { stdout } = await runKubectl(target, args, {
     operation: objects.length === 1 ? `apply ${objects[0].kind} ${objects[0].metadata.name}` : 'apply the manifests',
     input: toYamlStream(objects),
     requests: objects.length + 3,
   });
-  return stdout.split('\n').map((l) => l.trim()).filter(Boolean);
+  return [...handedOver, ...stdout.split('\n').map((l) => l.trim()).filter(Boolean)];
 }

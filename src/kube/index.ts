@@ -4,6 +4,7 @@
  * `--request-timeout` and a process deadline, and fails with one clear sentence (`KubectlError`).
  */
 export { applyServerSide, FIELD_MANAGER, type ApplyOptions } from './apply.ts';
+export { servedResourceTypes } from './api-resources.ts';
 export { checkReachable, connect, currentContext } from './context.ts';
 export { deleteObjects, type DeleteOptions } from './delete.ts';
 export { diffServerSide } from './diff.ts';

@@ -41,4 +41,6 @@ export const CONTAINERS = {
   waitForWeights: 'wait-for-weights',
   preflight: 'gpu-preflight',
   download: 'download',
+  /** The download as an init container of the server pod (ReadWriteOnce or per-replica weights). */
+  downloadInPod: 'download-weights',
 } as const;

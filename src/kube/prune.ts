@@ -7,31 +7,46 @@ import { objectKey, resourceType } from './manifest.ts';
 import type { KubeObject, LiveObject } from './types.ts';
 
 /**
- * The namespaced kinds the chart produces or has produced, as kubectl resource types. The kinds of
- * the current synthesis are added to these. PersistentVolumeClaims and the Namespace are absent on
- * purpose: they are never pruned (the weights outlive every apply).
+ * Every namespaced kind any config of the chart produces or has produced, as kubectl resource
+ * types: switching a feature off (per-replica volumes, multi-node, autoscaling, monitoring) must
+ * remove its objects, or an old 8-GPU StatefulSet or an autoscaler fighting genrm keeps running.
+ * The kinds of the current synthesis are added to these. PersistentVolumeClaims and the Namespace
+ * are absent on purpose: they are never pruned (the weights outlive every apply).
  */
 export const PRUNABLE_TYPES = [
   'deployments.apps',
+  'statefulsets.apps',
   'jobs.batch',
   'services',
   'configmaps',
   'serviceaccounts',
   'networkpolicies.networking.k8s.io',
   'poddisruptionbudgets.policy',
+  'horizontalpodautoscalers.autoscaling',
+  'leaderworkersets.leaderworkerset.x-k8s.io',
+  'scaledobjects.keda.sh',
+  'podmonitors.monitoring.coreos.com',
+  'servicemonitors.monitoring.coreos.com',
 ] as const;
 
 /** Kinds never pruned, whatever their labels say. */
 export const NEVER_PRUNED_KINDS = new Set(['Namespace', 'PersistentVolumeClaim', 'Secret', 'Pod', 'ReplicaSet', 'Event']);
 
-/** The resource types to list for pruning: the known ones plus those of `synthesized`. */
-export function pruneTypes(synthesized: readonly KubeObject[]): string[] {
-  const types = new Set<string>(PRUNABLE_TYPES);
+/**
+ * The resource types to list for pruning: those of `synthesized`, plus the known ones the cluster
+ * serves (`served`, from `kubectl api-resources`; listing a type whose CRD is not installed fails).
+ * Without `served`, the known built-in types only.
+ */
+export function pruneTypes(synthesized: readonly KubeObject[], served?: ReadonlySet<string>): string[] {
+  const types = new Set<string>(PRUNABLE_TYPES.filter((t) => (served ? served.has(t) : BUILT_IN.has(t))));
   for (const o of synthesized) {
     if (o.metadata.namespace !== undefined && !NEVER_PRUNED_KINDS.has(o.kind)) types.add(pluralType(o));
   }
   return [...types];
 }
+
+/** Known types that every cluster serves (the API groups of Kubernetes itself). */
+const BUILT_IN = new Set<string>(PRUNABLE_TYPES.filter((t) => !t.includes('.') || /\.(apps|batch|policy|autoscaling|networking\.k8s\.io)$/.test(t)));
 
 /**
  * The live objects to delete: labelled as this deployment's (instance and managed-by), not owned

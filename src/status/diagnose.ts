@@ -2,6 +2,7 @@
  * Diagnosis: a pure function from a cluster snapshot (pods, events, jobs, log excerpts) to the
  * known failures it shows, each with the fix. Rules live in ./diagnoses/, one file per source.
  */
+import { failedCreateRule } from './diagnoses/admission.ts';
 import { imagePullRule, oomKilledRule, preflightRule, startupProbeRule, crashLoopRule } from './diagnoses/containers.ts';
 import { gateRule } from './diagnoses/gate.ts';
 import { cudaOomRule, kvCacheRule, shmNcclRule } from './diagnoses/logs.ts';
@@ -14,6 +15,7 @@ export { DIAGNOSIS_IDS, type Diagnosis, type DiagnosisId } from './diagnoses/typ
 
 /** In order of how directly each names a cause. */
 const RULES: Rule[] = [
+  failedCreateRule,
   schedulingRule,
   claimRule,
   multiAttachRule,

@@ -39,3 +39,27 @@ export function lastVerdict(text: string | undefined): GateVerdict | undefined {
   }
   return undefined;
 }
+
+/**
+ * When the gate first reached the model (ISO 8601): the start of its first check that vLLM
+ * answered (any kind but `connection_refused`), i.e. when the weights had finished loading and
+ * judging began. Undefined when the excerpt holds no such check.
+ */
+export function judgingStartedAt(text: string | undefined): string | undefined {
+  if (text === undefined) return undefined;
+  for (const line of logLines(text)) {
+    const start = line.indexOf('{');
+    if (start < 0) continue;
+    let d: Record<string, unknown>;
+    try {
+      d = JSON.parse(line.slice(start)) as Record<string, unknown>;
+    } catch {
+      continue;
+    }
+    if (d === null || typeof d !== 'object' || d.event !== 'check' || d.kind === 'connection_refused' || typeof d.ts !== 'string') continue;
+    const end = Date.parse(d.ts);
+    if (Number.isNaN(end)) continue;
+    return new Date(end - (typeof d.durationMs === 'number' ? d.durationMs : 0)).toISOString();
+  }
+  return undefined;
+}

@@ -50,6 +50,8 @@ export function createProgressView(o: ViewOptions): ProgressView {
     const begin = step.startedAt ? Date.parse(step.startedAt) : s.activeSince;
     const end = step.state === 'done' ? (step.endedAt ? Date.parse(step.endedAt) : s.doneAt) : step.state === 'active' ? now() : undefined;
     if (begin === undefined || end === undefined || Number.isNaN(begin) || Number.isNaN(end) || step.id === 'ready') return '';
+    // Kubernetes' second-precision timestamps against genrm's clock: never a negative time.
+    if (end < begin) return '';
     if (step.state === 'done' && s.activeSince === undefined && !step.startedAt) return '';
     return formatDuration(end - begin);
   };
@@ -88,7 +90,7 @@ export function createProgressView(o: ViewOptions): ProgressView {
 
   function block(r: StatusReport): void {
     const st = o.style;
-    const lines: string[] = [`${st.bold(`genrm ${r.name}`)} in ${r.namespace}: ${r.ready ? st.green('Ready') : 'rolling out'} ${st.dim(formatDuration(now() - start))}`];
+    const lines: string[] = [`${st.bold(r.name)} in namespace ${r.namespace}: ${r.ready ? st.green('Ready') : 'rolling out'} ${st.dim(formatDuration(now() - start))}`];
     const pods = r.pods.filter((x) => !x.terminating);
     if (pods.length === 0) lines.push(`  ${st.dim('waiting for the server pod to be created')}`);
     for (const p of pods) {

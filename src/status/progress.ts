@@ -4,7 +4,7 @@
  */
 import { CONTAINERS, objectNames, type KubeEvent, type Pod } from '../kube/index.ts';
 import { downloadProgress } from './download-log.ts';
-import { lastVerdict, type GateVerdict } from './gate-log.ts';
+import { judgingStartedAt, lastVerdict, type GateVerdict } from './gate-log.ts';
 import { containerStatus, initStatus, logOf, type ClusterSnapshot } from './snapshot.ts';
 import { loadingDetail, serverStarted } from './vllm-log.ts';
 
@@ -47,6 +47,7 @@ export function podProgress(pod: Pod, s: ClusterSnapshot): PodProgress {
   const ready = cond('Ready')?.status === 'True';
   const vllm = containerStatus(pod, CONTAINERS.vllm);
   const waitInit = initStatus(pod, CONTAINERS.waitForWeights);
+  const podDownload = initStatus(pod, CONTAINERS.downloadInPod);
   const job = s.jobs.find((j) => j.metadata.name === objectNames(s.name).downloadJob);
   const vllmLog = logOf(s, name, CONTAINERS.vllm);
   const gate = lastVerdict(logOf(s, name, CONTAINERS.gate)) ?? null;
@@ -61,8 +62,8 @@ export function podProgress(pod: Pod, s: ClusterSnapshot): PodProgress {
   const vllmHasRun = vllmRunning || vllm?.state?.terminated !== undefined || vllm?.lastState?.terminated !== undefined;
 
   const jobDone = job?.status?.conditions?.find((c) => c.type === 'Complete' && c.status === 'True');
-  const waitDone = waitInit?.state?.terminated?.exitCode === 0 ? waitInit.state.terminated : undefined;
-  const downloadApplies = job !== undefined || waitInit !== undefined;
+  const waitDone = [waitInit, podDownload].map((c) => c?.state?.terminated).find((t) => t?.exitCode === 0);
+  const downloadApplies = job !== undefined || waitInit !== undefined || podDownload !== undefined;
   const downloaded = !downloadApplies || jobDone !== undefined || waitDone !== undefined || vllmHasRun;
   const loaded = vllm?.started === true || (vllmRunning && vllmLog !== undefined && serverStarted(vllmLog)) || ready;
 
@@ -78,12 +79,14 @@ export function podProgress(pod: Pod, s: ClusterSnapshot): PodProgress {
   const readyAt = ready ? cond('Ready')?.lastTransitionTime ?? null : null;
   const downloadedAt = jobDone?.lastTransitionTime ?? job?.status?.completionTime ?? waitDone?.finishedAt ?? null;
   const loadStart = vllm?.state?.running?.startedAt ?? null;
+  // Loading ends when the gate first reaches the model: its first check that vLLM answered.
+  const judgingStart = (vllmRunning ? judgingStartedAt(logOf(s, name, CONTAINERS.gate)) : undefined) ?? null;
   const times: Record<StepId, [string | null, string | null]> = {
     scheduled: [pod.metadata.creationTimestamp ?? null, scheduledAt],
     'image-pulled': [scheduledAt, firstStart ?? null],
     'weights-downloaded': [firstStart ?? null, downloadedAt],
-    'weights-loading': [loadStart, null],
-    'judge-check': [null, readyAt],
+    'weights-loading': [loadStart, judgingStart],
+    'judge-check': [judgingStart, readyAt],
     ready: [readyAt, readyAt],
   };
   const details: Record<StepId, () => string | null> = {
@@ -95,6 +98,9 @@ export function podProgress(pod: Pod, s: ClusterSnapshot): PodProgress {
       return pulling ? pulling.replace(/^Pulling image /, 'pulling ') : null;
     },
     'weights-downloaded': () => {
+      const own = podDownload?.state?.running ? downloadProgress(logOf(s, name, CONTAINERS.downloadInPod)) : undefined;
+      if (own) return own;
+      if (podDownload?.state?.running) return 'downloading in the pod';
       const progress = downloadProgress(s.downloadPods.map((p) => logOf(s, p.metadata.name, CONTAINERS.download)).find((t) => t !== undefined));
       if (progress) return progress;
       if (job?.status?.active) return 'download job running';

@@ -128,6 +128,10 @@ export function plannedLogs(s: ClusterSnapshot): { pod: string; container: strin
     if (vllm?.lastState?.terminated) plan.push({ pod: name, container: CONTAINERS.vllm, previous: true, tail: LOG_TAIL.vllm });
     const gate = containerStatus(pod, CONTAINERS.gate);
     if (gate && hasRun(gate)) plan.push({ pod: name, container: CONTAINERS.gate, previous: false, tail: LOG_TAIL.gate });
+    const download = initStatus(pod, CONTAINERS.downloadInPod);
+    if (download && (download.state?.running || failedExit(download.state) || failedExit(download.lastState))) {
+      plan.push({ pod: name, container: CONTAINERS.downloadInPod, previous: !download.state?.running && !failedExit(download.state), tail: LOG_TAIL.download });
+    }
     const preflight = initStatus(pod, CONTAINERS.preflight);
     if (preflight && (failedExit(preflight.state) || failedExit(preflight.lastState))) {
       plan.push({ pod: name, container: CONTAINERS.preflight, previous: !failedExit(preflight.state), tail: LOG_TAIL.preflight });

@@ -21,6 +21,8 @@ export const DIAGNOSIS_IDS = [
   'preflight-failed',
   'judge-check-failing',
   'crash-loop',
+  'pod-security-forbidden',
+  'pod-create-failed',
 ] as const;
 
 export type DiagnosisId = (typeof DIAGNOSIS_IDS)[number];

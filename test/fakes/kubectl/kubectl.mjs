@@ -5,7 +5,8 @@
  * ($FAKE_KUBECTL_SCENARIO, absolute, or a name under test/fixtures/kube/):
  *
  *   scenario.json      optional: { "context": "...", "noContext": true, "applyError": "immutable-job" | "forbidden",
- *                      "unreachable": true, "diff": "text of a diff" }
+ *                      "unreachable": true, "diff": "text of a diff", "apiResources": [CRD types served],
+ *                      "applyFail": { "kind": "...", "stderr": "kubectl's message ($NAME: the object's name)" } }
  *   cluster.json       a v1 List of the live objects (filtered by the requested types and -l selector)
  *   events.json        a v1 EventList
  *   logs/<container>[.previous].log   what `kubectl logs` prints for that container (any pod)
@@ -76,8 +77,17 @@ const TYPE_KIND = {
   persistentvolumeclaims: 'PersistentVolumeClaim', pvc: 'PersistentVolumeClaim',
   services: 'Service', configmaps: 'ConfigMap', serviceaccounts: 'ServiceAccount',
   'networkpolicies.networking.k8s.io': 'NetworkPolicy', 'poddisruptionbudgets.policy': 'PodDisruptionBudget',
+  'statefulsets.apps': 'StatefulSet', 'horizontalpodautoscalers.autoscaling': 'HorizontalPodAutoscaler',
+  'leaderworkersets.leaderworkerset.x-k8s.io': 'LeaderWorkerSet', 'scaledobjects.keda.sh': 'ScaledObject',
+  'podmonitors.monitoring.coreos.com': 'PodMonitor', 'servicemonitors.monitoring.coreos.com': 'ServiceMonitor',
   events: 'Event',
 };
+/** What `kubectl api-resources -o name` prints: the built-in types, plus scenario.apiResources (CRDs). */
+const BUILT_IN_TYPES = [
+  'configmaps', 'events', 'persistentvolumeclaims', 'pods', 'secrets', 'serviceaccounts', 'services',
+  'deployments.apps', 'replicasets.apps', 'statefulsets.apps', 'horizontalpodautoscalers.autoscaling',
+  'jobs.batch', 'networkpolicies.networking.k8s.io', 'poddisruptionbudgets.policy',
+];
 function refOf(o) {
   const group = o.apiVersion.includes('/') ? `.${o.apiVersion.split('/')[0]}` : '';
   return `${o.kind.toLowerCase()}${group}/${o.metadata.name}`;
@@ -111,6 +121,19 @@ switch (verb) {
     if (scenario.unreachable) unreachable();
     if (rest[0] === '--raw') {
       out('{"major":"1","minor":"31","gitVersion":"v1.31.2","platform":"linux/amd64"}');
+      break;
+    }
+    if (rest[0].includes('/')) {
+      // One object by reference: `get deployment.apps/x --ignore-not-found -o jsonpath={.spec.replicas}`.
+      const cluster = readJson(stepFile('cluster.json', state.looks)) ?? { items: [] };
+      const found = cluster.items.find((o) => refOf(o) === rest[0] && (o.metadata.namespace ?? namespace) === namespace);
+      if (!found) {
+        if (args.includes('--ignore-not-found')) break;
+        fail(`Error from server (NotFound): ${rest[0].split('/')[0]} "${rest[0].split('/')[1]}" not found`);
+      }
+      const path = option('-o');
+      if (path === 'jsonpath={.spec.replicas}') out(found.spec?.replicas === undefined ? '' : String(found.spec.replicas));
+      else out(`${JSON.stringify(found, null, 4)}\n`);
       break;
     }
     const types = rest[0].split(',');
@@ -159,10 +182,17 @@ switch (verb) {
         `The Job "${applyingJob.metadata.name}" is invalid: spec.template: Invalid value: core.PodTemplateSpec{ObjectMeta:v1.ObjectMeta{Name:"", Labels:map[string]string{"batch.kubernetes.io/job-name":"${applyingJob.metadata.name}"}}, Spec:core.PodSpec{Containers:[]core.Container{core.Container{Name:"download", Env:[]core.EnvVar{core.EnvVar{Name:"HF_TOKEN", Value:"hf_SECRETVALUEDONOTPRINT"}}}}}}: field is immutable`,
       );
     }
+    const refusal = scenario.applyFail && objects.find((o) => o.kind === scenario.applyFail.kind);
+    if (refusal) fail(scenario.applyFail.stderr.replaceAll('$NAME', refusal.metadata.name));
     if (scenario.applyError === 'forbidden' && objects.some((o) => o.kind === 'Deployment')) {
       fail(`Error from server (Forbidden): deployments.apps "${objects.find((o) => o.kind === 'Deployment').metadata.name}" is forbidden: User "alice@example.com" cannot patch resource "deployments" in API group "apps" in the namespace "${namespace}"`);
     }
     for (const o of objects) out(`${refOf(o)} serverside-applied\n`);
+    break;
+  }
+  case 'api-resources': {
+    if (scenario.unreachable) unreachable();
+    out(`${[...BUILT_IN_TYPES, ...(scenario.apiResources ?? [])].join('\n')}\n`);
     break;
   }
   case 'delete': {
