@@ -154,9 +154,16 @@ describe('download-weights.py', () => {
 });
 
 describe('the download container', () => {
+  // ReadWriteOnce (the default): the server pod's init container downloads; ReadWriteMany: the Job.
+  // Every setting must reach the download wherever it runs, so each test reads both.
   const dl = async (weights: Record<string, unknown>) => {
-    const objects = await synth({ weights });
-    return container(find(objects, 'Job', 'genrm-weights-download').spec.template.spec, 'download');
+    const rwo = await synth({ weights });
+    const rwx = await synth({ weights: { ...weights, accessMode: 'ReadWriteMany' } });
+    const inPod = find(rwo, 'Deployment', 'genrm-server').spec.template.spec.initContainers.find((c: any) => c.name === 'download-weights');
+    expect(inPod, 'the download-weights init container').toBeDefined();
+    const inJob = container(find(rwx, 'Job', 'genrm-weights-download').spec.template.spec, 'download');
+    expect({ ...inPod, name: 'download' }).toEqual({ ...inJob, name: 'download' });
+    return inPod;
   };
   const env = (c: any) => Object.fromEntries(c.env.map((e: any) => [e.name, e.value]));
 
