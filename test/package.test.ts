@@ -5,7 +5,7 @@
  */
 import { execa } from 'execa';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -129,6 +129,23 @@ describe('the installed package', () => {
     expect(app.stderr).toMatch(/^ {2}- replicas: /m);
     expect(app.stderr).toMatch(/^ {2}- vllm\.port: /m);
     expect(existsSync(join(root, 'bad', 'platform.k8s.yaml'))).toBe(false);
+  });
+
+  it("README's library example runs as written", async () => {
+    const readme = await readFile(join(REPO_ROOT, 'README.md'), 'utf8');
+    const code = /<!-- library-example[^>]*-->\n```js\n([\s\S]*?)```/.exec(readme)?.[1];
+    expect(code).toContain("from 'genrm-deploy'");
+    const dir = join(appDir, 'readme');
+    await mkdir(dir);
+    await writeFile(join(dir, 'example.mjs'), code!);
+    const r = await execa('node', ['example.mjs'], { cwd: dir, reject: false, timeout: 60_000 });
+    expect(r.stderr).toBe('');
+    expect(r.exitCode).toBe(0);
+    const objects = await objectsOf(join(dir, 'dist', 'platform.k8s.yaml'));
+    expect(objects.find((o) => o.kind === 'Namespace' && o.metadata.name === 'team-a')).toBeDefined();
+    expect(objects.find((o) => o.kind === 'Deployment')).toBeDefined();
+    const settings = objects.find((o) => o.kind === 'ConfigMap' && (o.data as Record<string, string> | undefined)?.REWARD_URL);
+    expect(settings?.data).toEqual({ REWARD_URL: 'http://genrm.genrm.svc:5000/v1' });
   });
 
   it('its declarations type-check a TypeScript user app (props typed, wrong types refused)', async () => {
