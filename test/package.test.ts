@@ -167,6 +167,11 @@ describe('the installed genrm command', () => {
     const version = await genrm(['--version']);
     const pkg = JSON.parse(await readFile(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string };
     expect(version.stdout.trim()).toBe(pkg.version);
+    for (const command of ['synth', 'plan', 'smoke', 'gate', 'apply', 'status']) {
+      const r = await genrm([command, '--help']);
+      expect(r.exitCode, command).toBe(0);
+      expect(r.stdout, command).toContain(`Usage: genrm ${command}`);
+    }
   });
 
   it('plans and synthesizes from the examples it ships, and refuses a bad config with exit 2', async () => {
