@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 
 const sources = new URL('../src/cli/main.ts', import.meta.url);
 let main;
-if (existsSync(sources)) {
+if (existsSync(sources) && resolvable('tsx/esm/api')) {
   const { register } = await import('tsx/esm/api');
   register();
   ({ main } = await import(sources.href));
@@ -14,3 +14,12 @@ if (existsSync(sources)) {
   ({ main } = await import('../lib/src/cli/main.js'));
 }
 process.exitCode = await main(process.argv.slice(2));
+
+function resolvable(specifier) {
+  try {
+    import.meta.resolve(specifier);
+    return true;
+  } catch {
+    return false;
+  }
+}

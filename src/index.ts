@@ -38,7 +38,7 @@ export type CapacityPlan = compute.CapacityPlan;
 export type PlanJson = report.PlanJson;
 
 // The judging client.
-export { CARD_EXAMPLE, runJudgeCheck, formatVerdict } from './genrm/check.ts';
+export { CARD_EXAMPLE, runJudgeCheck } from './genrm/check.ts';
 export { buildJudgeRequest, DEFAULT_MODEL } from './genrm/request.ts';
 export { createChatCompletion } from './genrm/client.ts';
 export { parseChatCompletion, parseJudgeMessage, parseVerdict } from './genrm/parse.ts';
