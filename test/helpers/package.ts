@@ -6,7 +6,7 @@
 import { execa } from 'execa';
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { basename, join, posix } from 'node:path';
+import { join, posix } from 'node:path';
 import { REPO_ROOT } from './cli.ts';
 
 interface LockEntry {
@@ -104,4 +104,3 @@ export async function installTarball(tarball: string, dir: string): Promise<void
   await execa('npm', ['ci', '--offline', '--no-audit', '--no-fund', '--ignore-scripts'], { cwd: dir, timeout: 120_000 });
 }
 
-export const tarballName = (path: string): string => basename(path);
