@@ -103,4 +103,3 @@ export async function installTarball(tarball: string, dir: string): Promise<void
   await writeFile(join(dir, 'package-lock.json'), `${JSON.stringify({ name: app.name, version: app.version, lockfileVersion: 3, requires: true, packages }, null, 2)}\n`);
   await execa('npm', ['ci', '--offline', '--no-audit', '--no-fund', '--ignore-scripts'], { cwd: dir, timeout: 120_000 });
 }
-
