@@ -19,7 +19,9 @@ import { MultiNodeServer } from '../src/constructs/multi-node-server.ts';
 import { VllmServer } from '../src/constructs/vllm-server.ts';
 import { planFromConfig, startupBudgetSeconds } from '../src/plan/compute.ts';
 
+/** The props of `GenrmChart`: the usual chart props and a validated config. */
 export interface GenrmChartProps extends ChartProps {
+  /** A validated config (`loadConfig` or `parseConfig`). */
   readonly config: Config;
 }
 
@@ -39,6 +41,10 @@ export function podSecurityLabels(c: Config): Record<string, string> {
   return { 'pod-security.kubernetes.io/enforce': c.weights.source === 'hostPath' ? 'privileged' : 'baseline' };
 }
 
+/**
+ * The deployment as a chart of its own: what `genrm synth` writes to `genrm.k8s.yaml`. To add the
+ * deployment to a chart of yours, use the `Genrm` construct instead.
+ */
 export class GenrmChart extends Chart {
   /** The labels selecting the pods that serve the API. */
   public readonly selector: Record<string, string>;
@@ -47,11 +53,33 @@ export class GenrmChart extends Chart {
 
   constructor(scope: Construct, id: string, props: GenrmChartProps) {
     super(scope, id, { ...props, disableResourceNameHashes: true });
-    const c = props.config;
+    ({ selector: this.selector, weights: this.weights, gate: this.gate } = addGenrm(this, props.config));
+  }
+}
+
+/** What `addGenrm` created that a composing construct or chart exposes. */
+export interface GenrmParts {
+  /** The labels selecting the pods that serve the API. */
+  readonly selector: Record<string, string>;
+  /** The Service in front of the API pods. */
+  readonly service: kplus.Service;
+  /** The server workload: a Deployment, a StatefulSet or a LeaderWorkerSet. */
+  readonly workload: ApiObject;
+  readonly weights: ModelWeights;
+  readonly gate: JudgeGate;
+}
+
+/**
+ * Adds every object of a validated config to `scope` (a Chart, or a construct inside one): the
+ * namespace, the weights, the gate, the server and the optional autoscaler, monitoring and network
+ * policy. Object names come from the config, never from the construct path, so the objects are
+ * the same whichever chart holds them.
+ */
+export function addGenrm(scope: Construct, c: Config): GenrmParts {
     const plan = planFromConfig(c);
 
-    new kplus.Namespace(this, 'namespace', {
-      metadata: { name: c.namespace, labels: { ...labelsFor(c.name, 'namespace'), ...podSecurityLabels(c) } },
+  new kplus.Namespace(scope, 'namespace', {
+    metadata: { name: c.namespace, labels: { ...labelsFor(c.name, 'namespace'), ...podSecurityLabels(c) } },
     });
 
     const scheduling = new GpuScheduling({
@@ -61,7 +89,7 @@ export class GenrmChart extends Chart {
       tolerations: c.scheduling.tolerations,
     });
 
-    this.weights = new ModelWeights(this, 'weights', {
+  const weights = new ModelWeights(scope, 'weights', {
       name: c.name,
       namespace: c.namespace,
       modelId: c.model.id,
@@ -85,7 +113,7 @@ export class GenrmChart extends Chart {
     });
 
     const apiKeySecret = c.apiKey ? { name: c.apiKey.secretName, key: c.apiKey.key } : undefined;
-    this.gate = new JudgeGate(this, 'gate', {
+  const gate = new JudgeGate(scope, 'gate', {
       name: c.name,
       namespace: c.namespace,
       image: c.gate.image,
@@ -100,7 +128,7 @@ export class GenrmChart extends Chart {
     });
 
     const preflight = c.preflight.enabled
-      ? new GpuPreflight(this, 'preflight', {
+    ? new GpuPreflight(scope, 'preflight', {
           name: c.name,
           namespace: c.namespace,
           image: c.gate.image,
@@ -113,7 +141,7 @@ export class GenrmChart extends Chart {
     const pod: ServerPodProps = {
       image: c.vllm.image,
       imagePullPolicy: c.vllm.imagePullPolicy,
-      args: engineArgs(c, this.weights),
+    args: engineArgs(c, weights),
       port: c.vllm.port,
       gpus: c.gpus.perPod,
       gpuResourceName: c.gpus.resourceName,
@@ -121,22 +149,22 @@ export class GenrmChart extends Chart {
       memoryGiB: c.resources.memoryGiB,
       ephemeralStorageGiB: c.resources.ephemeralStorageGiB,
       shmSizeGiB: c.shm.sizeGiB,
-      weights: this.weights,
+    weights,
       scheduling,
       startupTimeoutSeconds: startupBudgetSeconds(plan, c.probes.startupTimeoutSeconds),
       startupPeriodSeconds: c.probes.startupPeriodSeconds,
       livenessPeriodSeconds: c.probes.livenessPeriodSeconds,
       livenessFailureThreshold: c.probes.livenessFailureThreshold,
       readinessPeriodSeconds: c.probes.readinessPeriodSeconds,
-      readiness: this.gate.readinessProbe(),
+    readiness: gate.readinessProbe(),
       preStopSeconds: c.drain.preStopSeconds,
       terminationGracePeriodSeconds: c.drain.terminationGracePeriodSeconds,
       apiKeySecret,
       env: c.vllm.env,
       priorityClassName: c.scheduling.priorityClassName,
       gpuInitContainers: preflight ? [preflight.container()] : [],
-      sidecars: [this.gate.container()],
-      extraVolumes: [this.gate.volume, ...(preflight ? [preflight.volume] : [])],
+    sidecars: [gate.container()],
+    extraVolumes: [gate.volume, ...(preflight ? [preflight.volume] : [])],
     };
 
     const most = mostReplicas(c);
@@ -144,9 +172,11 @@ export class GenrmChart extends Chart {
     const extraServicePorts =
       c.monitoring.enabled && c.monitoring.kind === 'ServiceMonitor' ? [{ name: 'gate', port: c.gate.port, targetPort: c.gate.port }] : [];
     let workload: ApiObject;
-    let workers: { selector: Record<string, string>; peer: Record<string, string> } | undefined;
+  let selector: Record<string, string>;
+  let service: kplus.Service;
+  let workers: { selector: Record<string, string>; peer: Record<string, string> } | undefined;
     if (c.topology === 'multi-node') {
-      const server = new MultiNodeServer(this, 'server', {
+    const server = new MultiNodeServer(scope, 'server', {
         ...pod,
         name: c.name,
         namespace: c.namespace,
@@ -155,11 +185,12 @@ export class GenrmChart extends Chart {
         disruptionBudgetMaxUnavailable,
         extraServicePorts,
       });
-      this.selector = server.selector;
-      workers = { selector: server.workerSelector, peer: server.groupPeer };
+    selector = server.selector;
+    service = server.service;
+    workers = { selector: server.workerSelector, peer: server.groupPeer };
       workload = server.leaderWorkerSet;
     } else {
-      const server = new VllmServer(this, 'server', {
+    const server = new VllmServer(scope, 'server', {
         ...pod,
         name: c.name,
         namespace: c.namespace,
@@ -171,7 +202,8 @@ export class GenrmChart extends Chart {
         disruptionBudgetMaxUnavailable,
         extraServicePorts,
       });
-      this.selector = server.selector;
+    selector = server.selector;
+    service = server.service;
       workload = ApiObject.of(server.workload);
     }
     const target = { apiVersion: workload.apiVersion, kind: workload.kind, name: workload.name };
@@ -179,7 +211,7 @@ export class GenrmChart extends Chart {
     if (c.autoscaling.enabled) {
       // The autoscaler owns the replica count: applying the manifests must not reset it.
       workload.addJsonPatch(JsonPatch.remove('/spec/replicas'));
-      new ServerAutoscaler(this, 'autoscaler', {
+    new ServerAutoscaler(scope, 'autoscaler', {
         name: c.name,
         namespace: c.namespace,
         target,
@@ -196,10 +228,10 @@ export class GenrmChart extends Chart {
     }
 
     if (c.monitoring.enabled) {
-      new ServerMonitoring(this, 'monitoring', {
+    new ServerMonitoring(scope, 'monitoring', {
         name: c.name,
         namespace: c.namespace,
-        serverSelector: this.selector,
+      serverSelector: selector,
         kind: c.monitoring.kind,
         apiPortName: 'http',
         gatePortName: 'gate',
@@ -211,19 +243,19 @@ export class GenrmChart extends Chart {
     }
 
     if (c.networkPolicy.enabled) {
-      new NetworkIsolation(this, 'network', {
+    new NetworkIsolation(scope, 'network', {
         name: c.name,
         namespace: c.namespace,
-        serverSelector: this.selector,
+      serverSelector: selector,
         apiPort: c.vllm.port,
         gatePort: c.gate.port,
         allowNamespaces: c.networkPolicy.allowNamespaces,
         allowPodLabels: c.networkPolicy.allowPodLabels,
         monitoringNamespace: c.monitoring.enabled ? c.monitoring.namespace : undefined,
-        workers,
-        downloadSelector: this.weights.job ? labelsFor(c.name, 'weights-download') : undefined,
+      workers,
+      downloadSelector: weights.job ? labelsFor(c.name, 'weights-download') : undefined,
         downloadEgressCidrs: c.networkPolicy.downloadEgressCidrs,
       });
     }
-  }
+  return { selector, service, workload, weights, gate };
 }

@@ -4,8 +4,8 @@
  * Each command module exports `run(argv: string[]): Promise<number>` and returns its exit code:
  * 0 success, 1 failed operation, 2 usage or config error (thrown as `UserError`).
  */
-import { readFileSync } from 'node:fs';
 import { reportError, UserError } from './errors.ts';
+import { version } from './version.ts';
 
 interface CommandModule {
   run(argv: string[]): Promise<number>;
@@ -28,11 +28,6 @@ export const COMMANDS: Record<string, CommandEntry> = {
   logs: { summary: 'logs of the server, the gate or the download job', load: () => import('./logs.ts') },
   delete: { summary: 'delete the deployment (keeps the weights unless --purge-weights)', load: () => import('./delete.ts') },
 };
-
-export function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
-}
 
 export function usage(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));

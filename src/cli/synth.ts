@@ -4,7 +4,7 @@ import { loadConfig } from '../config/load.ts';
 import { assertChartVersion, writeHelmChart } from '../helm.ts';
 import { synthToDir, synthToText } from '../synth.ts';
 import { UserError } from './errors.ts';
-import { version } from './main.ts';
+import { version } from './version.ts';
 import { parseCommandArgs } from './args.ts';
 
 const HELP = `Usage: genrm synth [--config FILE] [--out DIR] [--format raw|helm] [--chart-version X]

@@ -3,7 +3,7 @@
  * the NVIDIA container runtime) on the pod's GPUs and fails fast, with a message in the pod's
  * termination log, when the node has fewer GPUs than asked, non-Hopper GPUs, or less memory than
  * the capacity plan needs: minutes before vLLM would fail the same way, after pulling 20 GB.
- * The program is bundled at synth time and mounted from a ConfigMap on a stock Node.js image.
+ * The program is bundled into one file (see bundle.ts) and mounted from a ConfigMap on a stock Node.js image.
  */
 import { Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';

@@ -1,6 +1,6 @@
 /**
  * The 1+2 judging readiness gate, beside vLLM in every server pod: a sidecar on a pinned stock
- * Node.js image running the gate program, bundled at synth time and mounted from a ConfigMap.
+ * Node.js image running the gate program, bundled into one file and mounted from a ConfigMap.
  * The vLLM container's readinessProbe asks the gate's `/ready`, so a pod is Ready only after a
  * real judging check passed (and stays Ready only while the latest one passes).
  *
