@@ -51,8 +51,12 @@ export interface JudgeCheckOptions {
    * gate judges one order per periodic recheck once a full check has passed, alternating.
    */
   orders?: readonly OrderName[];
-  /** For tests; defaults to the global fetch. */
-  fetch?: typeof fetch;
+  /**
+   * vLLM's per-request `priority` (lower is served first), sent only when set. vLLM honours it
+   * only with `--scheduling-policy priority` and ignores it under the default FCFS policy.
+   * @default - not sent
+   */
+  priority?: number;
 }
 
 export const BOTH_ORDERS: readonly OrderName[] = ['card', 'mirrored'];
@@ -106,7 +110,6 @@ export async function runJudgeCheck(options: JudgeCheckOptions): Promise<JudgeCh
     apiKey: options.apiKey,
     timeoutMs: options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
     signal: options.signal,
-    fetch: options.fetch,
   };
   const served = await checkModelServed(baseUrl, model, http);
   if (!served.ok) return finish({ passed: false, kind: served.kind, reason: served.reason, checks: [] });
@@ -114,7 +117,7 @@ export async function runJudgeCheck(options: JudgeCheckOptions): Promise<JudgeCh
   const maxTokens = options.maxTokens ?? DEFAULT_MAX_TOKENS;
   const seed = options.seed ?? DEFAULT_SEED;
   const orders = options.orders?.length ? [...new Set(options.orders)] : BOTH_ORDERS;
-  const checks = await Promise.all(orders.map((order) => judgeOrder(order, { baseUrl, model, maxTokens, seed, http })));
+  const checks = await Promise.all(orders.map((order) => judgeOrder(order, { baseUrl, model, maxTokens, seed, priority: options.priority, http })));
   for (const c of checks) c.reason = redact(c.reason, options.apiKey);
   const failed = checks.filter((c) => !c.passed);
   if (failed.length === 0) {
@@ -143,6 +146,7 @@ interface OrderContext {
   model: string;
   maxTokens: number;
   seed: number;
+  priority: number | undefined;
   http: RequestOptions;
 }
 
@@ -158,7 +162,8 @@ async function judgeOrder(order: OrderName, ctx: OrderContext): Promise<OrderChe
     durationMs: performance.now() - started,
   });
 
-  const body = buildJudgeRequest({ history: CARD_EXAMPLE.history, response1, response2 }, { model: ctx.model, maxTokens: ctx.maxTokens, seed: ctx.seed });
+  const request = buildJudgeRequest({ history: CARD_EXAMPLE.history, response1, response2 }, { model: ctx.model, maxTokens: ctx.maxTokens, seed: ctx.seed });
+  const body = ctx.priority === undefined ? request : { ...request, priority: ctx.priority };
   const answer = await createChatCompletion(ctx.baseUrl, body, ctx.http);
   if (!answer.ok) return done({ passed: false, kind: answer.kind, reason: `${label}: ${answer.reason}`, verdict: null, finishReason: null });
 
