@@ -2,109 +2,15 @@
  * The readiness gate as a real process, polled like a kubelet (GET /ready every 200 ms), against
  * the fake GenRM server. GENRM_GATE_ALLOW_FAST_RECHECK=1 lets the tests use a 1 s recheck.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeGenrm, type FakeGenrm, type FakeMode } from './fakes/genrm-server.ts';
+import { get, metricValue, pollReady, ROOT, spawnGate, startGateProcess, waitFor, type GateProcess } from './helpers/gate-process.ts';
 
-const ROOT = new URL('..', import.meta.url).pathname;
 const KEY = 'sk-gate-0a1b2c3d4e5f';
-const POLL_MS = 200;
-
-interface GateProcess {
-  child: ChildProcess;
-  port: number;
-  stdout: string[];
-  stderr: string[];
-  logs(): Record<string, unknown>[];
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  /** Sends SIGTERM; resolves with the exit code and how long the exit took. */
-  stop(): Promise<{ code: number | null; ms: number }>;
-}
-
-function spawnGate(command: string[], env: Record<string, string>): { child: ChildProcess; stdout: string[]; stderr: string[]; exited: GateProcess['exited'] } {
-  const child = spawn('node', command, { cwd: ROOT, env: { ...process.env, GENRM_API_KEY: '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  const stdout: string[] = [];
-  const stderr: string[] = [];
-  createInterface({ input: child.stdout! }).on('line', (l) => stdout.push(l));
-  createInterface({ input: child.stderr! }).on('line', (l) => stderr.push(l));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
-  return { child, stdout, stderr, exited };
-}
-
-async function startGateProcess(command: string[], env: Record<string, string> = {}): Promise<GateProcess> {
-  const { child, stdout, stderr, exited } = spawnGate(command, env);
-  const logs = () => stdout.flatMap((l) => {
-    try {
-      return [JSON.parse(l) as Record<string, unknown>];
-    } catch {
-      return [];
-    }
-  });
-  let exitedEarly = false;
-  void exited.then(() => {
-    exitedEarly = true;
-  });
-  const listening = await waitFor(() => {
-    if (exitedEarly) throw new Error(`the gate exited: ${stderr.join('\n')}`);
-    return logs().find((l) => l.event === 'listening');
-  }, 30_000, 'the gate to log its listening port');
-  return {
-    child,
-    port: listening.port as number,
-    stdout,
-    stderr,
-    logs,
-    exited,
-    async stop() {
-      const started = performance.now();
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-      const { code } = await exited;
-      return { code, ms: performance.now() - started };
-    },
-  };
-}
-
-async function get(port: number, path: string): Promise<{ status: number; body: string }> {
-  const res = await fetch(`http://127.0.0.1:${port}${path}`, { signal: AbortSignal.timeout(5000) });
-  return { status: res.status, body: await res.text() };
-}
-
-/** Polls /ready every 200 ms like a kubelet until `want` (200 or 503); returns the answer and the time it took. */
-async function pollReady(port: number, want: 200 | 503, timeoutMs: number): Promise<{ status: number; body: Record<string, unknown>; ms: number }> {
-  const started = performance.now();
-  const answer = await waitFor(async () => {
-    const r = await get(port, '/ready');
-    return r.status === want ? r : undefined;
-  }, timeoutMs, `/ready to answer ${want}`);
-  return { status: answer.status, body: JSON.parse(answer.body), ms: performance.now() - started };
-}
-
-async function waitFor<T>(probe: () => T | undefined | Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> {
-  const deadline = performance.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await probe();
-      if (v !== undefined && v !== false) return v;
-    } catch (err) {
-      last = err;
-      if (String(err).includes('the gate exited')) throw err;
-    }
-    if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
-    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-  }
-}
-
-function metricValue(text: string, series: string): number {
-  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
-  if (!line) throw new Error(`no series ${series} in:\n${text}`);
-  return Number(line.slice(series.length + 1));
-}
 
 describe('genrm gate (1 s recheck, API key required)', () => {
   let fake: FakeGenrm;

@@ -47,7 +47,8 @@ export function createDrain(deps: DrainDeps): Drain {
     let last = 'no answer from /metrics yet';
     for (;;) {
       const remaining = deadline - performance.now();
-      const read = await deps.monitor.readNow(Math.max(1, Math.min(5000, remaining)));
+      // Each read is bounded too: the drain overshoots its limit by at most a second.
+      const read = await deps.monitor.readNow(Math.max(1000, Math.min(5000, remaining)));
       if (read.state === 'down') return finish(true, `nothing is served any more (${read.reason})`);
       if (read.state === 'sample') {
         const { running, waiting } = read.sample;
@@ -56,7 +57,7 @@ export function createDrain(deps: DrainDeps): Drain {
         if (idleReads >= 2) return finish(true, 'nothing running or waiting');
       } else {
         idleReads = 0;
-        last = read.reason;
+        if (last.startsWith('no answer')) last = read.reason;
       }
       const left = deadline - performance.now();
       if (left <= 0) return finish(false, `the drain limit (${deps.maxMs / 1000} s) passed with ${last}`);

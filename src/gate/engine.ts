@@ -87,9 +87,9 @@ export function createEngineMonitor(o: EngineMonitorOptions): EngineMonitor {
   let lastAdvanceAtMs: number | null = null;
   let stuckSinceMs: number | null = null;
   let wasStalled = false;
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<void> | null = null;
   let stopped = false;
+  // Tokens advanced within this long count as progress; never shorter than three polls.
+  const progressWindowMs = Math.max(o.progressWindowMs, 3 * o.pollMs);
 
   const get = (url: string, timeoutMs = o.timeoutMs) => {
     requests++;
@@ -147,35 +147,49 @@ export function createEngineMonitor(o: EngineMonitorOptions): EngineMonitor {
 
   async function poll(): Promise<void> {
     await Promise.all([pollHealth(), pollMetrics()]);
+    afterPoll();
+  }
+
+  function afterPoll(): void {
     const reason = stalled();
     if (reason && !wasStalled) o.onStall?.(reason);
     if (!reason && wasStalled) o.onRecover?.();
     wasStalled = reason !== null;
   }
 
-  function schedule(): void {
-    if (stopped) return;
-    timer = setTimeout(() => {
-      running = poll().finally(() => {
-        running = null;
-        schedule();
-      });
-    }, o.pollMs);
-  }
+  // /health and /metrics poll on their own schedules: a slow /health under load must not delay
+  // the token counter, and a slow /metrics must not delay /health.
+  const loops = [pollHealth, pollMetrics].map((step) => {
+    let timer: NodeJS.Timeout | undefined;
+    let inflight: Promise<void> | null = null;
+    const run = (): void => {
+      inflight = step()
+        .then(afterPoll)
+        .finally(() => {
+          inflight = null;
+          if (!stopped) timer = setTimeout(run, o.pollMs);
+        });
+    };
+    return {
+      start: run,
+      async stop() {
+        clearTimeout(timer);
+        await inflight;
+      },
+    };
+  });
+  let started = false;
 
   return {
     start() {
-      if (timer || running) return;
+      if (started) return;
+      started = true;
       stopped = false;
-      running = poll().finally(() => {
-        running = null;
-        schedule();
-      });
+      loops.forEach((l) => l.start());
     },
     async stop() {
       stopped = true;
-      clearTimeout(timer);
-      await running;
+      await Promise.all(loops.map((l) => l.stop()));
     },
     poll,
     health() {
@@ -189,7 +203,7 @@ export function createEngineMonitor(o: EngineMonitorOptions): EngineMonitor {
       const t = now();
       if (!latest || t - latest.atMs > 3 * o.pollMs + o.timeoutMs) return false;
       if (latest.running + latest.waiting === 0) return false;
-      return lastAdvanceAtMs !== null && t - lastAdvanceAtMs <= o.progressWindowMs;
+      return lastAdvanceAtMs !== null && t - lastAdvanceAtMs <= progressWindowMs;
     },
     stalled,
     latest: () => latest,

@@ -102,19 +102,20 @@ export async function runCheckLoop(deps: CheckLoopDeps): Promise<void> {
       const orders: readonly OrderName[] = periodic ? [nextSingle] : BOTH_ORDERS;
       if (periodic) nextSingle = nextSingle === 'card' ? 'mirrored' : 'card';
       let attempt = await attemptCheck(deps, timing, orders);
+      let full = orders.length === BOTH_ORDERS.length;
       if ('cancelled' in attempt) return;
       if (!attempt.inconclusive && !attempt.result.passed && periodic) {
         // One failed recheck on a pod that was Ready: confirm with a full check before acting.
         metrics.recordCheck(attempt.result, Date.now());
         log('check', { ...checkLogFields(attempt.result), confirming: true });
         attempt = await attemptCheck(deps, timing, BOTH_ORDERS);
+        full = true;
         if ('cancelled' in attempt) return;
         metrics.recordConfirmation(attempt.inconclusive ? 'inconclusive' : attempt.result.passed ? 'pass' : 'fail');
       }
       if (attempt.inconclusive) {
         state.evidenceAtMs = performance.now();
-        metrics.recordInconclusive();
-        log('inconclusive', { reason: attempt.reason, durationMs: Math.round(attempt.durationMs), nextCheckInSeconds: recheckMs / 1000 });
+        log('inconclusive', { phase: 'gave-up', reason: attempt.reason, durationMs: Math.round(attempt.durationMs), nextCheckInSeconds: recheckMs / 1000 });
         if (!(await sleep(recheckMs, signal))) return;
         continue;
       }
@@ -124,7 +125,7 @@ export async function runCheckLoop(deps: CheckLoopDeps): Promise<void> {
       if (result.passed) state.lastSuccessEpochMs = finishedAtEpochMs;
       metrics.recordCheck(result, finishedAtEpochMs);
       failures = result.passed ? 0 : failures + 1;
-      if (result.passed && result.checks.length === BOTH_ORDERS.length) fullCheckPassed = true;
+      if (result.passed && full) fullCheckPassed = true;
       const delayMs = nextCheckDelayMs(failures, recheckMs, timing.failureRetryStartMs);
       log('check', { ...checkLogFields(result), nextCheckInSeconds: delayMs / 1000 });
       if (!(await sleep(delayMs, signal))) return;
@@ -156,7 +157,11 @@ async function attemptCheck(deps: CheckLoopDeps, timing: LoopTiming, orders: rea
     const elapsed = performance.now() - started;
     if (elapsed < softMs || stoppedFor) return;
     if (deps.progress?.busyProgressing()) {
-      late = true;
+      if (!late) {
+        late = true;
+        deps.metrics.recordInconclusive();
+        deps.log('inconclusive', { phase: 'waiting', reason: `no answer within ${seconds(softMs)} (the request timeout), but the server is busy and generating: the last verdict stands, the gate keeps waiting` });
+      }
       state.evidenceAtMs = performance.now();
       if (elapsed >= hardMs) {
         stoppedFor = 'patience';

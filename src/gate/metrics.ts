@@ -34,7 +34,7 @@ export class GateMetrics {
     if (result.passed) this.lastSuccessEpochSeconds = finishedAtEpochMs / 1000;
   }
 
-  /** A check that ended without a verdict because the server stayed busy and generating. */
+  /** A check whose judgment passed the request timeout while the server was busy and generating. */
   recordInconclusive(): void {
     this.inconclusive++;
   }
@@ -87,7 +87,7 @@ export class GateMetrics {
     family('genrm_gate_model_polls_total', 'counter', 'GET /models polls by the check loop (before each check, and while waiting for the model).');
     lines.push(`genrm_gate_model_polls_total ${this.modelPolls}`);
 
-    family('genrm_gate_inconclusive_checks_total', 'counter', 'Checks that ended without a verdict because the server stayed busy and generating (the last verdict stood).');
+    family('genrm_gate_inconclusive_checks_total', 'counter', 'Checks whose judgment passed the request timeout while the server was busy and generating: the last verdict stood while the gate kept waiting.');
     lines.push(`genrm_gate_inconclusive_checks_total ${this.inconclusive}`);
 
     family('genrm_gate_confirmation_checks_total', 'counter', 'Full checks run at once to confirm a failed periodic recheck, by result.');
