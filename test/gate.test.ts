@@ -19,7 +19,7 @@ describe('genrm gate (1 s recheck, API key required)', () => {
   beforeAll(async () => {
     fake = await startFakeGenrm({ apiKey: KEY, judgeDelayMs: 20 });
     gate = await startGateProcess(
-      ['bin/genrm.mjs', 'gate', '--base-url', fake.baseUrl, '--port', '0', '--host', '127.0.0.1', '--recheck-seconds', '1', '--timeout', '10'],
+      ['bin/genrm.mjs', 'gate', '--base-url', fake.baseUrl, '--port', '0', '--host', '127.0.0.1', '--recheck-seconds', '1', '--timeout', '10', '--stall-seconds', '5'],
       { GENRM_GATE_ALLOW_FAST_RECHECK: '1', GENRM_API_KEY: KEY },
     );
   });
@@ -52,8 +52,9 @@ describe('genrm gate (1 s recheck, API key required)', () => {
     expect(Number.isNaN(Date.parse(String(check?.ts)))).toBe(false);
   });
 
-  it('answers /live', async () => {
+  it('answers /live and /engine/live', async () => {
     expect(await get(gate.port, '/live')).toEqual({ status: 200, body: '{"live":true}' });
+    expect(await get(gate.port, '/engine/live')).toEqual({ status: 200, body: '{"live":true}' });
   });
 
   it('turns unready within one recheck when the model misjudges, and ready again when it recovers', async () => {
@@ -165,6 +166,10 @@ describe('genrm gate usage', () => {
     ['no base URL', ['gate'], {}, /--base-url \(or GENRM_GATE_BASE_URL\) is required/],
     ['a short recheck without the test switch', ['gate', '--base-url', 'http://127.0.0.1:1/v1', '--recheck-seconds', '5'], {}, /at least 60/],
     ['a bad port in the environment', ['gate', '--base-url', 'http://127.0.0.1:1/v1'], { GENRM_GATE_PORT: 'http' }, /GENRM_GATE_PORT: must be a number/],
+    ['a recheck past the timer limit', ['gate', '--base-url', 'http://127.0.0.1:1/v1', '--recheck-seconds', '3000000'], {}, /--recheck-seconds: must be at most 2147483 seconds/],
+    ['a request timeout past the timer limit', ['gate', '--base-url', 'http://127.0.0.1:1/v1', '--timeout', '3000000'], {}, /--timeout: must be at most 2147483 seconds/],
+    ['a stall time past the timer limit, even with the test switch', ['gate', '--base-url', 'http://127.0.0.1:1/v1'], { GENRM_GATE_STALL_SECONDS: '1e10', GENRM_GATE_ALLOW_FAST_RECHECK: '1' }, /GENRM_GATE_STALL_SECONDS: must be at most 2147483/],
+    ['a drain limit past the timer limit', ['gate', '--base-url', 'http://127.0.0.1:1/v1', '--drain-max-seconds', '9999999'], {}, /--drain-max-seconds: must be at most 2147483/],
   ])('exits 2 for %s', async (_name, args, env, message) => {
     const { stderr, exited } = spawnGate(['bin/genrm.mjs', ...args], env);
     const { code } = await exited;

@@ -114,8 +114,8 @@ describe('gate settings', () => {
 describe('readiness from the check state', () => {
   const stale = staleAfterMs(600, 300);
 
-  it('is stale after two rechecks plus one request timeout', () => {
-    expect(stale).toBe(1_500_000);
+  it('is stale after two rechecks plus two request timeouts (a failed recheck and its confirmation)', () => {
+    expect(stale).toBe(1_800_000);
   });
 
   it('is pending before the first check', () => {

@@ -19,9 +19,12 @@ export interface Readiness {
   reason: string;
 }
 
-/** A passed check older than this no longer counts (unless the loop showed signs of work since): two missed rechecks plus one slow request. */
+/**
+ * A passed check older than this no longer counts (unless the loop showed signs of work since):
+ * two rechecks plus two request timeouts (a failed recheck and its confirmation check).
+ */
 export function staleAfterMs(recheckSeconds: number, requestTimeoutSeconds: number): number {
-  return (2 * recheckSeconds + requestTimeoutSeconds) * 1000;
+  return (2 * recheckSeconds + 2 * requestTimeoutSeconds) * 1000;
 }
 
 const HEALTHY: HealthView = { down: false, kind: null, reason: 'ok' };
