@@ -8,7 +8,7 @@ import { engineArgs } from '../src/config/engine-args.ts';
 import type { Config } from '../src/config/schema.ts';
 import { GpuPreflight } from '../src/constructs/gpu-preflight.ts';
 import { GpuScheduling } from '../src/constructs/gpu-scheduling.ts';
-import { JudgeGate } from '../src/constructs/judge-gate.ts';
+import { GATE_REQUEST_PRIORITY, JudgeGate } from '../src/constructs/judge-gate.ts';
 import { labelsFor } from '../src/constructs/labels.ts';
 import { ModelWeights } from '../src/constructs/model-weights.ts';
 import { NetworkIsolation } from '../src/constructs/network-isolation.ts';
@@ -83,6 +83,11 @@ export class GenrmChart extends Chart {
       requestTimeoutSeconds: c.gate.requestTimeoutSeconds,
       maxTokens: c.gate.maxTokens,
       readinessPeriodSeconds: c.probes.readinessPeriodSeconds,
+      stallSeconds: c.gate.stallSeconds,
+      drainMaxSeconds: c.drain.maxSeconds,
+      requestPriority: c.gate.priorityScheduling ? GATE_REQUEST_PRIORITY : undefined,
+      livenessPeriodSeconds: c.probes.livenessPeriodSeconds,
+      livenessFailureThreshold: c.probes.livenessFailureThreshold,
       apiKeySecret,
     });
 
@@ -115,16 +120,14 @@ export class GenrmChart extends Chart {
       livenessPeriodSeconds: c.probes.livenessPeriodSeconds,
       livenessFailureThreshold: c.probes.livenessFailureThreshold,
       readinessPeriodSeconds: c.probes.readinessPeriodSeconds,
-      readiness: this.gate.readinessProbe(),
-      preStopSeconds: c.drain.preStopSeconds,
+      gate: this.gate,
       terminationGracePeriodSeconds: c.drain.terminationGracePeriodSeconds,
       apiKeySecret,
       env: c.vllm.env,
       engineReadyTimeoutSeconds: c.vllm.engineReadyTimeoutSeconds,
       priorityClassName: c.scheduling.priorityClassName,
       gpuInitContainers: preflight ? [preflight.container()] : [],
-      sidecars: [this.gate.container()],
-      extraVolumes: [this.gate.volume, ...(preflight ? [preflight.volume] : [])],
+      extraVolumes: preflight ? [preflight.volume] : [],
     };
 
     const most = mostReplicas(c);

@@ -11,6 +11,7 @@
  */
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import { MAX_TIMER_MS } from './limits.ts';
 import { apiUrl } from './urls.ts';
 import { fail, ok, type Failure, type Result } from './result.ts';
 import { oneLine, redact, seconds, truncateEnd } from './text.ts';
@@ -21,11 +22,7 @@ export const MAX_BODY_BYTES = 8 * 1024 * 1024;
 /** How much of a server's error message a reason quotes. */
 export const SERVER_MESSAGE_CHARS = 300;
 
-/** Node's timers fire after 1 ms past this many milliseconds (2^31 - 1): every time bound stays below. */
-export const MAX_TIMER_MS = 0x7fffffff;
-
-/** The largest time setting in whole seconds that a Node timer can hold. */
-export const MAX_TIMER_SECONDS = Math.floor(MAX_TIMER_MS / 1000);
+export { MAX_TIMER_MS, MAX_TIMER_SECONDS } from './limits.ts';
 
 export interface RequestOptions {
   /** Sent as `Authorization: Bearer <key>` when set and non-empty. Never logged. */
