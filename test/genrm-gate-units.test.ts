@@ -401,3 +401,113 @@ async function waitFor(cond: () => boolean, timeoutMs = 10_000): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
+
+describe('check loop: busy is not broken, one failure is confirmed', () => {
+  const settings = (o: Partial<GateSettings> = {}): GateSettings => ({
+    baseUrl: '',
+    model: 'nvidia/Qwen3-Nemotron-235B-A22B-GenRM-2603',
+    apiKey: undefined,
+    host: '127.0.0.1',
+    port: 0,
+    recheckSeconds: 0.05,
+    requestTimeoutSeconds: 0.1,
+    maxTokens: 100,
+    stallSeconds: 300,
+    drainMaxSeconds: 5,
+    priority: undefined,
+    fast: true,
+    ...o,
+  });
+
+  /** A check that answers `answer` after `ms`, or `cancelled` when its signal aborts first. */
+  function slowCheck(ms: number, answer: () => JudgeCheckResult) {
+    return (o: JudgeCheckOptions) =>
+      new Promise<JudgeCheckResult>((resolve) => {
+        const t = setTimeout(() => resolve(answer()), ms);
+        o.signal?.addEventListener('abort', () => {
+          clearTimeout(t);
+          resolve(result(false, { kind: 'cancelled', reason: 'cancelled' }));
+        });
+      });
+  }
+
+  async function runLoop(o: { settings: GateSettings; check: (o: JudgeCheckOptions) => Promise<JudgeCheckResult>; busy: boolean; until: (calls: number, events: Record<string, unknown>[]) => boolean }) {
+    const fake = await startFakeGenrm();
+    const state = initialGateState();
+    const metrics = new GateMetrics();
+    const events: Record<string, unknown>[] = [];
+    const seen: (boolean | null)[] = [];
+    let calls = 0;
+    const stop = new AbortController();
+    const loop = runCheckLoop({
+      settings: { ...o.settings, baseUrl: fake.baseUrl },
+      state,
+      metrics,
+      log: (event, fields) => events.push({ event, ...fields }),
+      signal: stop.signal,
+      timing: { modelPollStartMs: 10, modelPollMaxMs: 20, failureRetryStartMs: 20, watchMs: 10 },
+      progress: { busyProgressing: () => o.busy },
+      check: (c) => {
+        calls++;
+        seen.push(state.latest ? state.latest.result.passed : null);
+        return o.check(c);
+      },
+    });
+    try {
+      await waitFor(() => o.until(calls, events));
+    } finally {
+      stop.abort();
+      await loop;
+      await fake.stop();
+    }
+    return { state, metrics, events, seen };
+  }
+
+  it('confirms a failed recheck at once with a full check; a contradicted failure never reaches /ready', async () => {
+    const answers = [true, false, true, true, true];
+    const { seen, metrics, events } = await runLoop({
+      settings: settings(),
+      check: async () => result(answers.shift() ?? true),
+      busy: false,
+      until: (n) => n >= 5,
+    });
+    expect(seen.slice(1)).not.toContain(false);
+    const text = metrics.render(true);
+    expect(text).toContain('genrm_gate_confirmation_checks_total{result="pass"} 1');
+    expect(events.find((e) => e.event === 'check' && e.confirming === true)).toMatchObject({ passed: false });
+  });
+
+  it('awaits a late judgment while the server is busy and generating, and counts it inconclusive', async () => {
+    const { state, metrics } = await runLoop({
+      settings: settings(),
+      check: slowCheck(400, () => result(true)),
+      busy: true,
+      until: (n) => n >= 2,
+    });
+    expect(state.latest?.result.passed).toBe(true);
+    expect(state.evidenceAtMs).not.toBeNull();
+    expect(metrics.render(true)).toMatch(/genrm_gate_inconclusive_checks_total [1-9]/);
+  });
+
+  it('calls a late judgment without progress on the server a timeout', async () => {
+    const { state, events } = await runLoop({
+      settings: settings(),
+      check: slowCheck(5000, () => result(true)),
+      busy: false,
+      until: (_n, events) => events.some((e) => e.event === 'check'),
+    });
+    expect(state.latest?.result).toMatchObject({ passed: false, kind: 'timeout', reason: expect.stringMatching(/no answer within 0\.1 s .* no progress/) });
+  });
+
+  it('gives up on a judgment after PATIENCE x the timeout on a busy server, and the last verdict stands', async () => {
+    let n = 0;
+    const { state, events } = await runLoop({
+      settings: settings({ requestTimeoutSeconds: 0.05 }),
+      check: (o) => (n++ === 0 ? Promise.resolve(result(true)) : slowCheck(60_000, () => result(false))(o)),
+      busy: true,
+      until: (_n, events) => events.some((e) => e.event === 'inconclusive' && e.phase === 'gave-up'),
+    });
+    expect(state.latest?.result.passed).toBe(true);
+    expect(events.find((e) => e.phase === 'gave-up')).toMatchObject({ reason: expect.stringMatching(/6 x the request timeout/) });
+  });
+});
