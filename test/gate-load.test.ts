@@ -118,7 +118,7 @@ describe('a stuck engine', () => {
       return r.status === 503 ? r : undefined;
     }, 20_000, '/engine/live to answer 503');
     const ms = performance.now() - stuckAt;
-    expect(ms).toBeGreaterThanOrEqual(STALL_S * 1000 - 300);
+    expect(ms).toBeGreaterThanOrEqual(STALL_S * 1000 - 1000);
     expect(ms).toBeLessThan(STALL_S * 1000 + 4000);
     expect(JSON.parse(dead.body)).toMatchObject({ live: false, reason: expect.stringMatching(/4 running and \d+ waiting.*generation_tokens_total has not advanced/) });
     // /health still answers 200 (as a deadlocked vLLM does): only the token counter tells.

@@ -150,11 +150,17 @@ export function createEngineMonitor(o: EngineMonitorOptions): EngineMonitor {
     afterPoll();
   }
 
-  function afterPoll(): void {
+  /** The stall verdict now; each change is reported once, whoever asks first (a poll or a probe). */
+  function currentStall(): string | null {
     const reason = stalled();
     if (reason && !wasStalled) o.onStall?.(reason);
     if (!reason && wasStalled) o.onRecover?.();
     wasStalled = reason !== null;
+    return reason;
+  }
+
+  function afterPoll(): void {
+    currentStall();
   }
 
   // /health and /metrics poll on their own schedules: a slow /health under load must not delay
@@ -205,7 +211,7 @@ export function createEngineMonitor(o: EngineMonitorOptions): EngineMonitor {
       if (latest.running + latest.waiting === 0) return false;
       return lastAdvanceAtMs !== null && t - lastAdvanceAtMs <= progressWindowMs;
     },
-    stalled,
+    stalled: currentStall,
     latest: () => latest,
     readNow,
     get requests() {

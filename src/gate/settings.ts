@@ -182,7 +182,7 @@ Options (flags win over the environment variable in brackets):
   --stall-seconds N         no generated token this long while requests run or wait: the engine is
                             stuck (default ${DEFAULT_STALL_SECONDS}, minimum ${MIN_STALL_SECONDS}) [${GATE_ENV.stallSeconds}]
   --drain-max-seconds N     longest wait of GET /drain (default: the --timeout) [${GATE_ENV.drainMaxSeconds}]
-  --priority N              vLLM request priority of the judgments (lower is first; only with vLLM's
+  --priority=N              vLLM request priority of the judgments (lower is first; only with vLLM's
                             --scheduling-policy priority; default: not sent) [${GATE_ENV.priority}]
   -h, --help                show this help
 
