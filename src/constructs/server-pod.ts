@@ -219,7 +219,10 @@ export function buildServerPod(scope: Construct, serviceAccount: kplus.IServiceA
     // vLLM writes caches under its home: root, writable root filesystem, nothing more.
     securityContext: restrictedSecurityContext({ nonRoot: false, readOnlyRoot: false }),
     ...probes,
-    // The kubelet runs the preStop hook inside the grace period, then sends SIGTERM.
+    // The kubelet runs the preStop hook until it returns or the grace period ends, then sends
+    // SIGTERM with what is left of the grace period, at least 2 s
+    // (kubernetes `pkg/kubelet/kuberuntime/kuberuntime_container.go`, killContainer and
+    // executePreStopHook): the grace period must hold the drain and vLLM's stop.
     lifecycle: { preStop: gate?.preStop() ?? kplus.Handler.fromCommand(['sleep', String(props.preStopSeconds ?? 20)]) },
   };
 
