@@ -1,4 +1,8 @@
+import { Testing } from 'cdk8s';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { GenrmChart } from '../charts/genrm-chart.ts';
+import { validateConfig } from '../src/config/load.ts';
 import { MODEL_ID } from '../src/config/schema.ts';
 import { bundleProgram } from '../src/constructs/bundle.ts';
 import { container, find, flagValue, synth } from './helpers/manifests.ts';
@@ -75,6 +79,19 @@ describe('the judge gate in the server pod', async () => {
     const e = Object.fromEntries(container(p, 'judge-gate').env.map((x: any) => [x.name, x.value]));
     expect(e).toMatchObject({ GENRM_GATE_DRAIN_MAX_SECONDS: '900', GENRM_GATE_STALL_SECONDS: '600' });
     expect(p.terminationGracePeriodSeconds).toBe(960);
+  });
+
+  it('refuses, in the construct too, a grace period that does not hold the drain plus vLLM\'s stop (property)', () => {
+    const base = validateConfig({});
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 5000 }), fc.integer({ min: 1, max: 6000 }), (maxSeconds, grace) => {
+        const config = { ...base, drain: { maxSeconds, terminationGracePeriodSeconds: grace } };
+        const build = () => new GenrmChart(Testing.app(), 'c', { config });
+        if (grace >= maxSeconds + 30) expect(build).not.toThrow();
+        else expect(build).toThrow(new RegExp(`terminationGracePeriodSeconds is ${grace} but the gate's drain may take ${maxSeconds} s.*at least ${maxSeconds + 30}`));
+      }),
+      { seed: 17, numRuns: 25 },
+    );
   });
 
   it('sends the API key from the Secret, when one is configured, to vLLM and the gate alike', async () => {

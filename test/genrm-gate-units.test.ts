@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { JudgeCheckOptions, JudgeCheckResult } from '../src/genrm/check.ts';
 import { createEngineMonitor } from '../src/gate/engine.ts';
@@ -171,6 +172,23 @@ describe('vLLM metrics', () => {
     expect(parseEngineMetrics(text)).toEqual({ running: 5, waiting: 7, generationTokens: 1500 });
     expect(parseEngineMetrics('vllm:num_requests_running 1\nvllm:num_requests_waiting 0\n')).toBeNull();
     expect(parseEngineMetrics('<html>not metrics</html>')).toBeNull();
+  });
+
+  it('never throws on arbitrary text, and sums any number of engines (property)', () => {
+    fc.assert(fc.property(fc.string({ maxLength: 300 }), (text) => {
+      const r = parseEngineMetrics(text);
+      expect(r === null || Number.isFinite(r.running)).toBe(true);
+    }), { seed: 5, numRuns: 200 });
+    const engine = fc.record({ running: fc.nat(1000), waiting: fc.nat(1000), tokens: fc.nat(1e9) });
+    fc.assert(fc.property(fc.array(engine, { minLength: 1, maxLength: 8 }), (engines) => {
+      const text = engines.flatMap((e, i) => [
+        `vllm:num_requests_running{engine="${i}",model_name="m"} ${e.running}.0`,
+        `vllm:num_requests_waiting{engine="${i}",model_name="m"} ${e.waiting}.0`,
+        `vllm:generation_tokens_total{engine="${i}",model_name="m"} ${e.tokens}.0`,
+      ]).join('\n');
+      const sum = (k: 'running' | 'waiting' | 'tokens') => engines.reduce((n, e) => n + e[k], 0);
+      expect(parseEngineMetrics(text)).toEqual({ running: sum('running'), waiting: sum('waiting'), generationTokens: sum('tokens') });
+    }), { seed: 6, numRuns: 100 });
   });
 });
 
