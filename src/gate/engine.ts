@@ -91,13 +91,16 @@ export function createEngineMonitor(o: EngineMonitorOptions): EngineMonitor {
   // Tokens advanced within this long count as progress; never shorter than three polls.
   const progressWindowMs = Math.max(o.progressWindowMs, 3 * o.pollMs);
 
+  // Stopping the monitor ends its requests at once (a shutdown never waits on a slow /health).
+  const stopping = new AbortController();
   const get = (url: string, timeoutMs = o.timeoutMs) => {
     requests++;
-    return request('GET', url, undefined, { apiKey: o.apiKey, timeoutMs });
+    return request('GET', url, undefined, { apiKey: o.apiKey, timeoutMs, signal: stopping.signal });
   };
 
   async function pollHealth(): Promise<void> {
     const answer = await get(hUrl);
+    if (stopping.signal.aborted) return;
     const t = now();
     if (answer.ok) {
       misses = 0;
@@ -195,6 +198,7 @@ export function createEngineMonitor(o: EngineMonitorOptions): EngineMonitor {
     },
     async stop() {
       stopped = true;
+      stopping.abort();
       await Promise.all(loops.map((l) => l.stop()));
     },
     poll,
