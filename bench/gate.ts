@@ -1,8 +1,9 @@
 /**
- * Benchmark of the readiness gate against the fake GenRM server (loopback only, bounded: ~40 s).
+ * Benchmark of the readiness gate against the fake GenRM server (loopback only, bounded: ~90 s).
  *
- *   npx tsx bench/gate.ts [--run-seconds 20] [--load-seconds 10] [--rate 200]
+ *   npx tsx bench/gate.ts [--run-seconds 12] [--load-seconds 5] [--rate 200] [--busy-seconds 15]
  *
+ * Part A, an idle server:
  * Builds the gate bundle exactly as the pod runs it (esbuild, one file, plain node), then measures:
  * 1. judging requests per hour per pod: counted on the fake over a short run with a 2 s recheck,
  *    extrapolated (after the first full check), and compared with the bound 3600 / recheck (one
@@ -10,7 +11,14 @@
  *    probe tick;
  * 2. /ready latency p50/p99 at a fixed request rate, one new connection per request (as kubelet);
  * 3. the gate's resident memory (VmRSS and peak VmHWM from /proc).
- * Prints a markdown table.
+ * Part B, a saturating trainer load scaled down from the defaults (request timeout 1 s instead of
+ * 300 s; 4 slots, 16 trainer requests of 1 s outstanding, so a new request waits ~3 s in the
+ * queue, 3x the timeout; /health takes 1.5 s while requests wait), each with vLLM's FCFS and with
+ * priority scheduling (the gate's judgments at priority -10):
+ * 4. readiness availability: the share of /ready samples (every 200 ms) that answer 200;
+ * 5. time to detect a model that starts misjudging under that load (recheck 4 s);
+ * 6. judging requests per hour with and without the load (recheck 2 s).
+ * Prints markdown tables.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
@@ -25,14 +33,16 @@ import { startFakeGenrm } from '../test/fakes/genrm-server.ts';
 
 const { values } = parseArgs({
   options: {
-    'run-seconds': { type: 'string', default: '20' },
-    'load-seconds': { type: 'string', default: '10' },
+    'run-seconds': { type: 'string', default: '12' },
+    'load-seconds': { type: 'string', default: '5' },
     rate: { type: 'string', default: '200' },
+    'busy-seconds': { type: 'string', default: '15' },
   },
 });
 const RUN_SECONDS = Number(values['run-seconds']);
 const LOAD_SECONDS = Number(values['load-seconds']);
 const RATE = Number(values.rate);
+const BUSY_SECONDS = Number(values['busy-seconds']);
 const BENCH_RECHECK_SECONDS = 2;
 const DEFAULT_RECHECK_SECONDS = 600;
 const NAIVE_PROBE_PERIOD_SECONDS = 10;
@@ -79,7 +89,7 @@ try {
     [`judging requests/h per pod, gate at recheck ${BENCH_RECHECK_SECONDS} s: measured over ${f(runSeconds, 0)} s (${judgments} requests), extrapolated`, `${f(measuredPerHour, 0)} (bound ${f(boundPerHour, 0)})`],
     [`/ready latency p50 / p99 / max at ${RATE} req/s for ${LOAD_SECONDS} s (new connection each)`, `${f(load.p50, 2)} / ${f(load.p99, 2)} / ${f(load.max, 2)} ms`],
     ['/ready answers during the load: 200 / other / errors', `${load.ok} / ${load.other} / ${load.errors} (sent ${load.sent})`],
-    ['/health GETs to the server during the load (2 s cache, shared in-flight)', `${load.healthRequests}`],
+    ['/health GETs to the server during the /ready load (polled every 2 s in the background; /ready itself does no I/O)', `${load.healthRequests}`],
     [`judging requests during the load (the ${BENCH_RECHECK_SECONDS} s recheck loop alone allows ≤ ${load.loopBound})`, `${load.judgmentsDuringLoad}`],
     ['gate RSS after the load / peak (VmHWM)', `${f(mem.rssKiB / 1024)} / ${f(mem.hwmKiB / 1024)} MiB`],
   ];
@@ -89,8 +99,83 @@ try {
   gate.kill('SIGTERM');
   await new Promise((resolve) => (gate.exitCode !== null ? resolve(null) : gate.once('exit', resolve)));
   await fake.stop();
-  await rm(dir, { recursive: true, force: true });
 }
+
+// Part B: a saturating load.
+const LOAD = { concurrency: 16, serviceMs: 1000 };
+const busyRows: string[][] = [];
+for (const priority of [false, true]) {
+  const policy = priority ? 'priority (gate at -10)' : 'FCFS';
+  const availability = await underLoad(priority, 2, async (port, f) => {
+    const started = performance.now();
+    const judged = f.stats.judgments;
+    const statuses = await sampleReady(port, BUSY_SECONDS * 1000);
+    const perHour = ((f.stats.judgments - judged) / ((performance.now() - started) / 1000)) * 3600;
+    return { ok: statuses.filter((s) => s === 200).length, total: statuses.length, perHour };
+  });
+  const detect = await underLoad(priority, 4, async (port, f) => {
+    await sleep(2000);
+    f.mode = 'wrong-verdict';
+    const started = performance.now();
+    while ((await probe(port)).status !== 503) {
+      if (performance.now() - started > 60_000) return Number.NaN;
+      await sleep(200);
+    }
+    return (performance.now() - started) / 1000;
+  });
+  busyRows.push([
+    policy,
+    `${availability.ok} / ${availability.total} (${((100 * availability.ok) / availability.total).toFixed(0)} %)`,
+    `${detect.toFixed(1)} s (bound: queue wait 3 s + 2 rechecks = 11 s)`,
+    `${availability.perHour.toFixed(0)}`,
+  ]);
+}
+const idlePerHour = await underLoad(false, 2, async (_port, f) => {
+  f.stopLoad();
+  await sleep(1000);
+  const judged = f.stats.judgments;
+  const started = performance.now();
+  await sleep(BUSY_SECONDS * 1000);
+  return ((f.stats.judgments - judged) / ((performance.now() - started) / 1000)) * 3600;
+});
+process.stdout.write(
+  `\n| vLLM scheduling | /ready 200 during ${BUSY_SECONDS} s of saturating load | time to detect a misjudging model under load | judging requests/h under load (recheck 2 s; idle: ${idlePerHour.toFixed(0)}, bound 1800) |\n|---|---|---|---|\n${busyRows
+    .map((r) => `| ${r.join(' | ')} |`)
+    .join('\n')}\n\n`,
+);
+process.stdout.write(`(scaled down: request timeout 1 s, queue wait ~3 s, /health 1.5 s under load; node ${process.version}, ${cpus().length} CPUs, load average ${loadavg()[0].toFixed(1)})\n`);
+await rm(dir, { recursive: true, force: true });
+
+/** Starts a loaded fake and a gate on it, waits for Ready, runs `body`, stops both. */
+async function underLoad<T>(priority: boolean, recheckSeconds: number, body: (port: number, f: Awaited<ReturnType<typeof startFakeGenrm>>) => Promise<T>): Promise<T> {
+  const f = await startFakeGenrm({ slots: 4, judgeDelayMs: 300, healthDelayUnderLoadMs: 1500, priorityScheduling: priority });
+  const args = [bundle, '--base-url', f.baseUrl, '--port', '0', '--host', '127.0.0.1', '--recheck-seconds', String(recheckSeconds), '--timeout', '1', '--stall-seconds', '2'];
+  if (priority) args.push('--priority=-10');
+  const g = spawn('node', args, { env: { ...process.env, GENRM_GATE_ALLOW_FAST_RECHECK: '1', GENRM_API_KEY: '' }, stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    const port = await listeningPort(g);
+    await waitReady(port);
+    f.startLoad(LOAD);
+    while (f.waiting < 8) await sleep(100);
+    return await body(port, f);
+  } finally {
+    g.kill('SIGTERM');
+    await new Promise((resolve) => (g.exitCode !== null ? resolve(null) : g.once('exit', resolve)));
+    f.stopLoad();
+    await f.stop();
+  }
+}
+
+async function sampleReady(port: number, ms: number): Promise<number[]> {
+  const statuses: number[] = [];
+  const end = performance.now() + ms;
+  while (performance.now() < end) {
+    statuses.push(await probe(port).then((r) => r.status, () => 0));
+    await sleep(200);
+  }
+  return statuses;
+}
+
 
 async function listeningPort(child: ChildProcess): Promise<number> {
   const lines = createInterface({ input: child.stdout! });

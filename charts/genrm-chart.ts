@@ -8,7 +8,7 @@ import { engineArgs } from '../src/config/engine-args.ts';
 import type { Config } from '../src/config/schema.ts';
 import { GpuPreflight } from '../src/constructs/gpu-preflight.ts';
 import { GpuScheduling } from '../src/constructs/gpu-scheduling.ts';
-import { JudgeGate } from '../src/constructs/judge-gate.ts';
+import { GATE_REQUEST_PRIORITY, JudgeGate } from '../src/constructs/judge-gate.ts';
 import { labelsFor } from '../src/constructs/labels.ts';
 import { ModelWeights } from '../src/constructs/model-weights.ts';
 import { NetworkIsolation } from '../src/constructs/network-isolation.ts';
@@ -124,6 +124,11 @@ export function addGenrm(scope: Construct, c: Config): GenrmParts {
       requestTimeoutSeconds: c.gate.requestTimeoutSeconds,
       maxTokens: c.gate.maxTokens,
       readinessPeriodSeconds: c.probes.readinessPeriodSeconds,
+      stallSeconds: c.gate.stallSeconds,
+      drainMaxSeconds: c.drain.maxSeconds,
+      requestPriority: c.gate.priorityScheduling ? GATE_REQUEST_PRIORITY : undefined,
+      livenessPeriodSeconds: c.probes.livenessPeriodSeconds,
+      livenessFailureThreshold: c.probes.livenessFailureThreshold,
       apiKeySecret,
     });
 
@@ -156,15 +161,13 @@ export function addGenrm(scope: Construct, c: Config): GenrmParts {
       livenessPeriodSeconds: c.probes.livenessPeriodSeconds,
       livenessFailureThreshold: c.probes.livenessFailureThreshold,
       readinessPeriodSeconds: c.probes.readinessPeriodSeconds,
-    readiness: gate.readinessProbe(),
-      preStopSeconds: c.drain.preStopSeconds,
+      gate,
       terminationGracePeriodSeconds: c.drain.terminationGracePeriodSeconds,
       apiKeySecret,
       env: c.vllm.env,
       priorityClassName: c.scheduling.priorityClassName,
       gpuInitContainers: preflight ? [preflight.container()] : [],
-    sidecars: [gate.container()],
-    extraVolumes: [gate.volume, ...(preflight ? [preflight.volume] : [])],
+      extraVolumes: preflight ? [preflight.volume] : [],
     };
 
     const most = mostReplicas(c);

@@ -1,7 +1,11 @@
+import { Testing } from 'cdk8s';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { GenrmChart } from '../charts/genrm-chart.ts';
+import { validateConfig } from '../src/config/load.ts';
 import { MODEL_ID } from '../src/config/schema.ts';
 import { bundleProgram } from '../src/constructs/bundle.ts';
-import { container, find, synth } from './helpers/manifests.ts';
+import { container, find, flagValue, synth } from './helpers/manifests.ts';
 import { validateKubeObject } from './helpers/kube-schema.ts';
 
 describe('the judge gate in the server pod', async () => {
@@ -43,6 +47,53 @@ describe('the judge gate in the server pod', async () => {
     expect(gate.livenessProbe.httpGet).toMatchObject({ path: '/live', port: 8081 });
   });
 
+  it('runs the gate as a native sidecar: the last init container, restartPolicy Always, so it outlives vLLM\'s drain', () => {
+    expect(pod.containers.map((c: any) => c.name)).toEqual(['vllm']);
+    expect(pod.initContainers.at(-1).name).toBe('judge-gate');
+    expect(gate.restartPolicy).toBe('Always');
+    expect(gate.readinessProbe.httpGet).toMatchObject({ path: '/live', port: 8081 });
+  });
+
+  it("wires vLLM's liveness to /engine/live and its preStop to /drain, by port number, with a budget that outlasts a gate restart", () => {
+    expect(vllm.livenessProbe.httpGet).toMatchObject({ path: '/engine/live', port: 8081 });
+    expect(vllm.livenessProbe.periodSeconds * vllm.livenessProbe.failureThreshold).toBeGreaterThanOrEqual(60);
+    expect(vllm.livenessProbe.timeoutSeconds).toBeGreaterThanOrEqual(3);
+    expect(vllm.lifecycle.preStop).toEqual({ httpGet: { path: '/drain', port: 8081, scheme: 'HTTP' } });
+    expect(env.GENRM_GATE_STALL_SECONDS).toBe('300');
+    expect(env.GENRM_GATE_DRAIN_MAX_SECONDS).toBe('300');
+    expect(pod.terminationGracePeriodSeconds).toBe(360);
+    expect(pod.terminationGracePeriodSeconds).toBeGreaterThan(Number(env.GENRM_GATE_DRAIN_MAX_SECONDS) + 30);
+  });
+
+  it("serves the gate's judgments first: vLLM's priority scheduling and the gate's priority -10, or neither", async () => {
+    expect(flagValue(vllm.args, '--scheduling-policy')).toBe('priority');
+    expect(env.GENRM_GATE_PRIORITY).toBe('-10');
+    const off = find(await synth({ gate: { priorityScheduling: false } }), 'Deployment').spec.template.spec;
+    expect(container(off, 'vllm').args).not.toContain('--scheduling-policy');
+    expect(container(off, 'judge-gate').env.map((e: any) => e.name)).not.toContain('GENRM_GATE_PRIORITY');
+  });
+
+  it('passes drain and stall settings from the config', async () => {
+    const objs = await synth({ drain: { maxSeconds: 900, terminationGracePeriodSeconds: 960 }, gate: { stallSeconds: 600 } });
+    const p = find(objs, 'Deployment').spec.template.spec;
+    const e = Object.fromEntries(container(p, 'judge-gate').env.map((x: any) => [x.name, x.value]));
+    expect(e).toMatchObject({ GENRM_GATE_DRAIN_MAX_SECONDS: '900', GENRM_GATE_STALL_SECONDS: '600' });
+    expect(p.terminationGracePeriodSeconds).toBe(960);
+  });
+
+  it('refuses, in the construct too, a grace period that does not hold the drain plus vLLM\'s stop (property)', () => {
+    const base = validateConfig({});
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 5000 }), fc.integer({ min: 1, max: 6000 }), (maxSeconds, grace) => {
+        const config = { ...base, drain: { maxSeconds, terminationGracePeriodSeconds: grace } };
+        const build = () => new GenrmChart(Testing.app(), 'c', { config });
+        if (grace >= maxSeconds + 30) expect(build).not.toThrow();
+        else expect(build).toThrow(new RegExp(`terminationGracePeriodSeconds is ${grace} but the gate's drain may take ${maxSeconds} s.*at least ${maxSeconds + 30}`));
+      }),
+      { seed: 17, numRuns: 25 },
+    );
+  });
+
   it('sends the API key from the Secret, when one is configured, to vLLM and the gate alike', async () => {
     const objs = await synth({ apiKey: { secretName: 'judge-key', key: 'token' } });
     const p = find(objs, 'Deployment').spec.template.spec;
@@ -77,7 +128,7 @@ describe('the GPU preflight', async () => {
 
   it('can be turned off', async () => {
     const p = find(await synth({ preflight: { enabled: false } }), 'Deployment').spec.template.spec;
-    expect(p.initContainers.map((c: any) => c.name)).toEqual(['download-weights']);
+    expect(p.initContainers.map((c: any) => c.name)).toEqual(['download-weights', 'judge-gate']);
   });
 
   it('all objects stay schema-valid', () => {

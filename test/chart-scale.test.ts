@@ -92,7 +92,7 @@ describe('replicas, rollout and disruption budget', () => {
     expect(sts.spec.persistentVolumeClaimRetentionPolicy).toEqual({ whenDeleted: 'Retain', whenScaled: 'Retain' });
     const pod = sts.spec.template.spec;
     expect(pod.volumes.map((v: any) => v.name)).not.toContain('weights'); // from the claim template
-    expect(pod.initContainers.map((c: any) => c.name)).toEqual(['gpu-preflight', 'download-weights']);
+    expect(pod.initContainers.map((c: any) => c.name)).toEqual(['gpu-preflight', 'download-weights', 'judge-gate']);
     const dl = container(pod, 'download-weights');
     expect(dl.volumeMounts).toContainEqual({ mountPath: '/models', name: 'weights' });
     expect(container(pod, 'vllm').volumeMounts).toContainEqual({ mountPath: '/models', name: 'weights', readOnly: false });

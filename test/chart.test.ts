@@ -68,8 +68,9 @@ describe('the default config (the model card)', async () => {
     expect(p.periodSeconds * p.failureThreshold).toBeGreaterThanOrEqual(3600);
   });
 
-  it('has a liveness probe on /health that only starts after the startup probe', () => {
-    expect(vllm.livenessProbe.httpGet).toMatchObject({ path: '/health', port: 5000 });
+  it("has a liveness probe on the gate's /engine/live that only starts after the startup probe", () => {
+    expect(vllm.livenessProbe.httpGet).toMatchObject({ path: '/engine/live', port: 8081 });
+    expect(vllm.startupProbe.httpGet).toMatchObject({ path: '/health', port: 5000 });
     expect(vllm.livenessProbe.initialDelaySeconds ?? 0).toBe(0);
     expect(vllm.startupProbe).toBeDefined(); // liveness is held off by the startup probe
   });
@@ -79,10 +80,12 @@ describe('the default config (the model card)', async () => {
     expect(vllm.readinessProbe.periodSeconds).toBeGreaterThan(0);
   });
 
-  it('drains: preStop sleep fits in the termination grace period', () => {
-    const sleep = Number(vllm.lifecycle.preStop.exec.command[1]);
-    expect(vllm.lifecycle.preStop.exec.command[0]).toBe('sleep');
-    expect(pod.terminationGracePeriodSeconds).toBeGreaterThanOrEqual(sleep + 30);
+  it("drains: preStop GETs the gate's /drain, and the grace period covers the drain plus vLLM's stop", () => {
+    expect(vllm.lifecycle.preStop.httpGet).toMatchObject({ path: '/drain', port: 8081 });
+    expect(vllm.lifecycle.preStop.exec).toBeUndefined();
+    const drainMax = Number(container(pod, 'judge-gate').env.find((e: any) => e.name === 'GENRM_GATE_DRAIN_MAX_SECONDS').value);
+    expect(drainMax).toBeGreaterThanOrEqual(300); // at least the judging request timeout
+    expect(pod.terminationGracePeriodSeconds).toBeGreaterThanOrEqual(drainMax + 30);
   });
 
   it('hardens every container and does not mount a token', () => {
@@ -203,7 +206,7 @@ describe('config choices', () => {
     expect(flagValue(vllm.args, '--model')).toBe('/models/genrm-2603');
     expect(flagValue(vllm.args, '--served-model-name')).toBe(MODEL_ID);
     expect(pod.volumes).toContainEqual({ name: 'weights', persistentVolumeClaim: { claimName: 'models', readOnly: true } });
-    expect((pod.initContainers ?? []).map((c: any) => c.name)).toEqual(['gpu-preflight']); // no wait, no download
+    expect((pod.initContainers ?? []).map((c: any) => c.name)).toEqual(['gpu-preflight', 'judge-gate']); // no wait, no download
     for (const o of objects) expect(() => validateKubeObject(o)).not.toThrow();
   });
 

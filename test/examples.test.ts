@@ -144,8 +144,11 @@ describe('multi-node 2 x 4 GPUs (LeaderWorkerSet with Ray)', async () => {
   });
 
   it('puts the gate, the probes and the Service on the leader only', () => {
-    expect(leader.spec.containers.map((c: any) => c.name)).toEqual(['vllm', 'judge-gate']);
+    expect(leader.spec.containers.map((c: any) => c.name)).toEqual(['vllm']);
+    expect(leader.spec.initContainers.at(-1)).toMatchObject({ name: 'judge-gate', restartPolicy: 'Always' });
     expect(worker.spec.containers.map((c: any) => c.name)).toEqual(['vllm']);
+    expect(worker.spec.initContainers.map((c: any) => c.name)).not.toContain('judge-gate');
+    expect(container(worker.spec, 'vllm').lifecycle.preStop.httpGet).toBeUndefined();
     expect(container(leader.spec, 'vllm').readinessProbe.httpGet.path).toBe('/ready');
     expect(container(worker.spec, 'vllm').readinessProbe).toBeUndefined();
     const svc = find(objects, 'Service', 'genrm');
@@ -155,7 +158,7 @@ describe('multi-node 2 x 4 GPUs (LeaderWorkerSet with Ray)', async () => {
 
   it('checks each node with the preflight and waits for the shared weights on every pod', () => {
     for (const t of [leader, worker]) {
-      expect(t.spec.initContainers.map((c: any) => c.name)).toEqual(['gpu-preflight', 'wait-for-weights']);
+      expect(t.spec.initContainers.map((c: any) => c.name).slice(0, 2)).toEqual(['gpu-preflight', 'wait-for-weights']);
       const env = Object.fromEntries(t.spec.initContainers[0].env.map((e: any) => [e.name, e.value]));
       expect(env.GENRM_PREFLIGHT_GPU_COUNT).toBe('4');
       expect(t.spec.serviceAccountName).toBe('genrm-server');

@@ -2,109 +2,15 @@
  * The readiness gate as a real process, polled like a kubelet (GET /ready every 200 ms), against
  * the fake GenRM server. GENRM_GATE_ALLOW_FAST_RECHECK=1 lets the tests use a 1 s recheck.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeGenrm, type FakeGenrm, type FakeMode } from './fakes/genrm-server.ts';
+import { get, metricValue, pollReady, ROOT, spawnGate, startGateProcess, waitFor, type GateProcess } from './helpers/gate-process.ts';
 
-const ROOT = new URL('..', import.meta.url).pathname;
 const KEY = 'sk-gate-0a1b2c3d4e5f';
-const POLL_MS = 200;
-
-interface GateProcess {
-  child: ChildProcess;
-  port: number;
-  stdout: string[];
-  stderr: string[];
-  logs(): Record<string, unknown>[];
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  /** Sends SIGTERM; resolves with the exit code and how long the exit took. */
-  stop(): Promise<{ code: number | null; ms: number }>;
-}
-
-function spawnGate(command: string[], env: Record<string, string>): { child: ChildProcess; stdout: string[]; stderr: string[]; exited: GateProcess['exited'] } {
-  const child = spawn('node', command, { cwd: ROOT, env: { ...process.env, GENRM_API_KEY: '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  const stdout: string[] = [];
-  const stderr: string[] = [];
-  createInterface({ input: child.stdout! }).on('line', (l) => stdout.push(l));
-  createInterface({ input: child.stderr! }).on('line', (l) => stderr.push(l));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
-  return { child, stdout, stderr, exited };
-}
-
-async function startGateProcess(command: string[], env: Record<string, string> = {}): Promise<GateProcess> {
-  const { child, stdout, stderr, exited } = spawnGate(command, env);
-  const logs = () => stdout.flatMap((l) => {
-    try {
-      return [JSON.parse(l) as Record<string, unknown>];
-    } catch {
-      return [];
-    }
-  });
-  let exitedEarly = false;
-  void exited.then(() => {
-    exitedEarly = true;
-  });
-  const listening = await waitFor(() => {
-    if (exitedEarly) throw new Error(`the gate exited: ${stderr.join('\n')}`);
-    return logs().find((l) => l.event === 'listening');
-  }, 30_000, 'the gate to log its listening port');
-  return {
-    child,
-    port: listening.port as number,
-    stdout,
-    stderr,
-    logs,
-    exited,
-    async stop() {
-      const started = performance.now();
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-      const { code } = await exited;
-      return { code, ms: performance.now() - started };
-    },
-  };
-}
-
-async function get(port: number, path: string): Promise<{ status: number; body: string }> {
-  const res = await fetch(`http://127.0.0.1:${port}${path}`, { signal: AbortSignal.timeout(5000) });
-  return { status: res.status, body: await res.text() };
-}
-
-/** Polls /ready every 200 ms like a kubelet until `want` (200 or 503); returns the answer and the time it took. */
-async function pollReady(port: number, want: 200 | 503, timeoutMs: number): Promise<{ status: number; body: Record<string, unknown>; ms: number }> {
-  const started = performance.now();
-  const answer = await waitFor(async () => {
-    const r = await get(port, '/ready');
-    return r.status === want ? r : undefined;
-  }, timeoutMs, `/ready to answer ${want}`);
-  return { status: answer.status, body: JSON.parse(answer.body), ms: performance.now() - started };
-}
-
-async function waitFor<T>(probe: () => T | undefined | Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> {
-  const deadline = performance.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await probe();
-      if (v !== undefined && v !== false) return v;
-    } catch (err) {
-      last = err;
-      if (String(err).includes('the gate exited')) throw err;
-    }
-    if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
-    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-  }
-}
-
-function metricValue(text: string, series: string): number {
-  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
-  if (!line) throw new Error(`no series ${series} in:\n${text}`);
-  return Number(line.slice(series.length + 1));
-}
 
 describe('genrm gate (1 s recheck, API key required)', () => {
   let fake: FakeGenrm;
@@ -113,7 +19,7 @@ describe('genrm gate (1 s recheck, API key required)', () => {
   beforeAll(async () => {
     fake = await startFakeGenrm({ apiKey: KEY, judgeDelayMs: 20 });
     gate = await startGateProcess(
-      ['bin/genrm.mjs', 'gate', '--base-url', fake.baseUrl, '--port', '0', '--host', '127.0.0.1', '--recheck-seconds', '1', '--timeout', '10'],
+      ['bin/genrm.mjs', 'gate', '--base-url', fake.baseUrl, '--port', '0', '--host', '127.0.0.1', '--recheck-seconds', '1', '--timeout', '10', '--stall-seconds', '5'],
       { GENRM_GATE_ALLOW_FAST_RECHECK: '1', GENRM_API_KEY: KEY },
     );
   });
@@ -146,8 +52,9 @@ describe('genrm gate (1 s recheck, API key required)', () => {
     expect(Number.isNaN(Date.parse(String(check?.ts)))).toBe(false);
   });
 
-  it('answers /live', async () => {
+  it('answers /live and /engine/live', async () => {
     expect(await get(gate.port, '/live')).toEqual({ status: 200, body: '{"live":true}' });
+    expect(await get(gate.port, '/engine/live')).toEqual({ status: 200, body: '{"live":true}' });
   });
 
   it('turns unready within one recheck when the model misjudges, and ready again when it recovers', async () => {
@@ -259,6 +166,10 @@ describe('genrm gate usage', () => {
     ['no base URL', ['gate'], {}, /--base-url \(or GENRM_GATE_BASE_URL\) is required/],
     ['a short recheck without the test switch', ['gate', '--base-url', 'http://127.0.0.1:1/v1', '--recheck-seconds', '5'], {}, /at least 60/],
     ['a bad port in the environment', ['gate', '--base-url', 'http://127.0.0.1:1/v1'], { GENRM_GATE_PORT: 'http' }, /GENRM_GATE_PORT: must be a number/],
+    ['a recheck past the timer limit', ['gate', '--base-url', 'http://127.0.0.1:1/v1', '--recheck-seconds', '3000000'], {}, /--recheck-seconds: must be at most 2147483 seconds/],
+    ['a request timeout past the timer limit', ['gate', '--base-url', 'http://127.0.0.1:1/v1', '--timeout', '3000000'], {}, /--timeout: must be at most 2147483 seconds/],
+    ['a stall time past the timer limit, even with the test switch', ['gate', '--base-url', 'http://127.0.0.1:1/v1'], { GENRM_GATE_STALL_SECONDS: '1e10', GENRM_GATE_ALLOW_FAST_RECHECK: '1' }, /GENRM_GATE_STALL_SECONDS: must be at most 2147483/],
+    ['a drain limit past the timer limit', ['gate', '--base-url', 'http://127.0.0.1:1/v1', '--drain-max-seconds', '9999999'], {}, /--drain-max-seconds: must be at most 2147483/],
   ])('exits 2 for %s', async (_name, args, env, message) => {
     const { stderr, exited } = spawnGate(['bin/genrm.mjs', ...args], env);
     const { code } = await exited;

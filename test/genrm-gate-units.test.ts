@@ -1,8 +1,10 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { JudgeCheckOptions, JudgeCheckResult } from '../src/genrm/check.ts';
-import { createHealthProbe } from '../src/gate/health.ts';
+import { createEngineMonitor } from '../src/gate/engine.ts';
+import { parseEngineMetrics } from '../src/gate/vllm-metrics.ts';
 import { runCheckLoop, nextCheckDelayMs } from '../src/gate/loop.ts';
 import { GateMetrics } from '../src/gate/metrics.ts';
 import { readinessFromState, staleAfterMs } from '../src/gate/readiness.ts';
@@ -46,6 +48,10 @@ describe('gate settings', () => {
       recheckSeconds: 600,
       requestTimeoutSeconds: 300,
       maxTokens: 16384,
+      stallSeconds: 300,
+      drainMaxSeconds: 300,
+      priority: undefined,
+      fast: false,
     });
   });
 
@@ -77,6 +83,29 @@ describe('gate settings', () => {
     ]);
   });
 
+  it('refuses time settings past Node\'s timer limit, from flags and the environment', () => {
+    const base = { 'base-url': 'http://h/v1' };
+    for (const [flag, env] of [
+      ['recheck-seconds', 'GENRM_GATE_RECHECK_SECONDS'],
+      ['timeout', 'GENRM_GATE_REQUEST_TIMEOUT_SECONDS'],
+      ['stall-seconds', 'GENRM_GATE_STALL_SECONDS'],
+      ['drain-max-seconds', 'GENRM_GATE_DRAIN_MAX_SECONDS'],
+    ]) {
+      expect(settingsError({ ...base, [flag]: '3000000' })).toEqual([expect.stringMatching(new RegExp(`^--${flag}: must be at most 2147483 seconds`))]);
+      expect(settingsError(base, { [env]: '1e12', GENRM_GATE_ALLOW_FAST_RECHECK: '1' })).toEqual([expect.stringMatching(new RegExp(`^${env}: must be at most 2147483`))]);
+      expect(settingsError({ ...base, [flag]: '2147483' })).toEqual([]);
+    }
+  });
+
+  it('defaults the drain limit to the request timeout, and reads the stall and drain settings', () => {
+    expect(resolveGateSettings({ 'base-url': 'http://h/v1', timeout: '120' }, {})).toMatchObject({ drainMaxSeconds: 120, stallSeconds: 300 });
+    expect(resolveGateSettings({ 'base-url': 'http://h/v1', 'stall-seconds': '45', 'drain-max-seconds': '900', priority: '-10' }, {})).toMatchObject({ stallSeconds: 45, drainMaxSeconds: 900, priority: -10 });
+    expect(resolveGateSettings({ 'base-url': 'http://h/v1' }, { GENRM_GATE_STALL_SECONDS: '60', GENRM_GATE_DRAIN_MAX_SECONDS: '30' })).toMatchObject({ stallSeconds: 60, drainMaxSeconds: 30 });
+    expect(settingsError({ 'base-url': 'http://h/v1', 'stall-seconds': '5' })).toEqual([expect.stringMatching(/--stall-seconds: must be an integer of at least 30/)]);
+    expect(settingsError({ 'base-url': 'http://h/v1', priority: '0.5' })).toEqual([expect.stringMatching(/--priority: must be an integer/)]);
+    expect(resolveGateSettings({ 'base-url': 'http://h/v1', 'stall-seconds': '0.5', 'drain-max-seconds': '0.2' }, { GENRM_GATE_ALLOW_FAST_RECHECK: '1' })).toMatchObject({ stallSeconds: 0.5, drainMaxSeconds: 0.2, fast: true });
+  });
+
   it('allows a short recheck only with the test switch', () => {
     expect(settingsError({ 'base-url': 'http://h/v1', 'recheck-seconds': '0.5' })).toHaveLength(1);
     expect(resolveGateSettings({ 'base-url': 'http://h/v1', 'recheck-seconds': '0.5' }, { GENRM_GATE_ALLOW_FAST_RECHECK: '1' }).recheckSeconds).toBe(0.5);
@@ -86,8 +115,8 @@ describe('gate settings', () => {
 describe('readiness from the check state', () => {
   const stale = staleAfterMs(600, 300);
 
-  it('is stale after two rechecks plus one request timeout', () => {
-    expect(stale).toBe(1_500_000);
+  it('is stale after two rechecks plus two request timeouts (a failed recheck and its confirmation)', () => {
+    expect(stale).toBe(1_800_000);
   });
 
   it('is pending before the first check', () => {
@@ -105,6 +134,19 @@ describe('readiness from the check state', () => {
     expect(readinessFromState(state, 1, stale)).toMatchObject({ ready: false, kind: 'wrong_verdict', reason: /score_1=5/ });
   });
 
+  it('stays ready past the stale limit while the loop shows signs of work (a late judgment on a busy server)', () => {
+    const state = { ...initialGateState(), latest: { result: result(true), finishedAtMs: 0, finishedAtEpochMs: 0 }, evidenceAtMs: stale };
+    expect(readinessFromState(state, stale + 1000, stale).ready).toBe(true);
+    expect(readinessFromState(state, 2 * stale + 1, stale)).toMatchObject({ ready: false, kind: 'stale' });
+  });
+
+  it('is unready while the server is down or draining, with the reason', () => {
+    const state = { ...initialGateState(), latest: { result: result(true), finishedAtMs: 0, finishedAtEpochMs: 0 } };
+    expect(readinessFromState(state, 1, stale, { down: true, kind: 'connection_refused', reason: 'refused' })).toMatchObject({ ready: false, kind: 'connection_refused' });
+    expect(readinessFromState(state, 1, stale, { down: false, kind: null, reason: '1 miss' }).ready).toBe(true);
+    expect(readinessFromState({ ...state, draining: true }, 1, stale)).toMatchObject({ ready: false, kind: 'draining' });
+  });
+
   it('is unready while waiting for the model, even after a pass', () => {
     const state = {
       ...initialGateState(),
@@ -115,47 +157,145 @@ describe('readiness from the check state', () => {
   });
 });
 
-describe('health probe', () => {
-  async function countingServer(delayMs: number, status = 200) {
-    let hits = 0;
-    const server = createServer((_req: IncomingMessage, res: ServerResponse) => {
-      hits++;
-      setTimeout(() => res.writeHead(status).end(), delayMs);
+describe('vLLM metrics', () => {
+  it('sums the series of every engine, and needs all three metrics', () => {
+    const text = [
+      '# HELP vllm:num_requests_running Number of requests in model execution batches.',
+      '# TYPE vllm:num_requests_running gauge',
+      'vllm:num_requests_running{engine="0",model_name="m"} 3.0',
+      'vllm:num_requests_running{engine="1",model_name="m"} 2.0',
+      'vllm:num_requests_running_extra 100',
+      'vllm:num_requests_waiting{engine="0",model_name="a}b \\"q\\""} 7.0',
+      'vllm:generation_tokens_total{engine="0",model_name="m"} 1.5e3',
+      'vllm:generation_tokens_created{engine="0",model_name="m"} 1.7e9',
+    ].join('\n');
+    expect(parseEngineMetrics(text)).toEqual({ running: 5, waiting: 7, generationTokens: 1500 });
+    expect(parseEngineMetrics('vllm:num_requests_running 1\nvllm:num_requests_waiting 0\n')).toBeNull();
+    expect(parseEngineMetrics('<html>not metrics</html>')).toBeNull();
+  });
+
+  it('never throws on arbitrary text, and sums any number of engines (property)', () => {
+    fc.assert(fc.property(fc.string({ maxLength: 300 }), (text) => {
+      const r = parseEngineMetrics(text);
+      expect(r === null || Number.isFinite(r.running)).toBe(true);
+    }), { seed: 5, numRuns: 200 });
+    const engine = fc.record({ running: fc.nat(1000), waiting: fc.nat(1000), tokens: fc.nat(1e9) });
+    fc.assert(fc.property(fc.array(engine, { minLength: 1, maxLength: 8 }), (engines) => {
+      const text = engines.flatMap((e, i) => [
+        `vllm:num_requests_running{engine="${i}",model_name="m"} ${e.running}.0`,
+        `vllm:num_requests_waiting{engine="${i}",model_name="m"} ${e.waiting}.0`,
+        `vllm:generation_tokens_total{engine="${i}",model_name="m"} ${e.tokens}.0`,
+      ]).join('\n');
+      const sum = (k: 'running' | 'waiting' | 'tokens') => engines.reduce((n, e) => n + e[k], 0);
+      expect(parseEngineMetrics(text)).toEqual({ running: sum('running'), waiting: sum('waiting'), generationTokens: sum('tokens') });
+    }), { seed: 6, numRuns: 100 });
+  });
+});
+
+describe('engine monitor', () => {
+  async function scriptedServer() {
+    const s = { health: 200, healthHits: 0, running: 0, waiting: 0, tokens: 0, metricsStatus: 200 };
+    const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+      if (req.url === '/health') {
+        s.healthHits++;
+        return res.writeHead(s.health).end();
+      }
+      if (s.metricsStatus !== 200) return res.writeHead(s.metricsStatus).end();
+      res.writeHead(200).end(`vllm:num_requests_running{engine="0"} ${s.running}\nvllm:num_requests_waiting{engine="0"} ${s.waiting}\nvllm:generation_tokens_total{engine="0"} ${s.tokens}\n`);
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     return {
-      url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/health`,
-      hits: () => hits,
+      s,
+      baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`,
       close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(resolve); }),
     };
   }
 
-  it('shares one in-flight request between concurrent probes and caches the answer', async () => {
-    const srv = await countingServer(100);
+  it('flags a stuck engine only after stall time with work and no new token, and never while tokens advance', async () => {
+    const srv = await scriptedServer();
     let now = 0;
-    const probe = createHealthProbe({ url: srv.url, cacheMs: 2000, timeoutMs: 5000, now: () => now });
+    const stalls: string[] = [];
+    const m = createEngineMonitor({ baseUrl: srv.baseUrl, pollMs: 1000, timeoutMs: 5000, stallMs: 10_000, progressWindowMs: 5000, now: () => now, onStall: (r) => stalls.push(r) });
     try {
-      const answers = await Promise.all(Array.from({ length: 50 }, () => probe.check()));
-      expect(answers.every((a) => a.ok)).toBe(true);
-      expect(srv.hits()).toBe(1);
-      now = 1999;
-      await probe.check();
-      expect(srv.hits()).toBe(1);
-      now = 4000;
-      await probe.check();
-      expect(srv.hits()).toBe(2);
+      await m.poll();
+      expect(m.stalled()).toBeNull(); // knows nothing yet
+      srv.s.running = 4;
+      srv.s.waiting = 9;
+      for (let i = 0; i < 30; i++) {
+        now += 1000;
+        srv.s.tokens += 50; // advancing
+        await m.poll();
+        expect(m.stalled()).toBeNull();
+        if (i > 0) expect(m.busyProgressing()).toBe(true);
+      }
+      // Now no token advances while requests run and wait.
+      for (let i = 0; i < 9; i++) {
+        now += 1000;
+        await m.poll();
+        expect(m.stalled()).toBeNull();
+      }
+      now += 1000;
+      await m.poll();
+      expect(m.stalled()).toMatch(/4 running and 9 waiting.*not advanced for 10 s/);
+      expect(stalls).toHaveLength(1);
+      expect(m.busyProgressing()).toBe(false); // no token for longer than the progress window
+      // Idle (nothing running or waiting) is never stuck.
+      srv.s.running = 0;
+      srv.s.waiting = 0;
+      now += 1000;
+      await m.poll();
+      expect(m.stalled()).toBeNull();
     } finally {
       await srv.close();
     }
   });
 
-  it('reports a non-2xx /health and a refused connection', async () => {
-    const srv = await countingServer(0, 503);
-    const down = createHealthProbe({ url: srv.url, timeoutMs: 5000 });
-    expect(await down.check()).toMatchObject({ ok: false, kind: 'http_status' });
-    await srv.close();
-    const gone = createHealthProbe({ url: srv.url, timeoutMs: 5000 });
-    expect(await gone.check()).toMatchObject({ ok: false, kind: 'connection_refused' });
+  it('counts /health down after 3 misses in a row, a refused connection at once, and flags a long /health failure as stuck', async () => {
+    const srv = await scriptedServer();
+    let now = 0;
+    const m = createEngineMonitor({ baseUrl: srv.baseUrl, pollMs: 1000, timeoutMs: 5000, stallMs: 10_000, progressWindowMs: 5000, now: () => now });
+    try {
+      srv.s.health = 503;
+      await m.poll();
+      await m.poll();
+      expect(m.health().down).toBe(false);
+      expect(m.stalled()).toBeNull(); // /health never answered yet: a loading server is not stuck
+      srv.s.health = 200;
+      await m.poll();
+      srv.s.health = 503;
+      for (let i = 0; i < 3; i++) await m.poll();
+      expect(m.health()).toMatchObject({ down: true, kind: 'http_status', reason: expect.stringMatching(/3 times in a row/) });
+      now += 10_000;
+      await m.poll();
+      expect(m.stalled()).toMatch(/\/health has failed for 10 s/);
+      srv.s.health = 200;
+      await m.poll();
+      expect(m.health().down).toBe(false);
+      expect(m.stalled()).toBeNull();
+    } finally {
+      await srv.close();
+    }
+    await m.poll();
+    expect(m.health()).toMatchObject({ down: true, kind: 'connection_refused' });
+    expect(await m.readNow()).toMatchObject({ state: 'down' });
+  });
+
+  it('knows nothing, and flags nothing, without /metrics', async () => {
+    const srv = await scriptedServer();
+    srv.s.metricsStatus = 404;
+    let now = 0;
+    const m = createEngineMonitor({ baseUrl: srv.baseUrl, pollMs: 1000, timeoutMs: 5000, stallMs: 1000, progressWindowMs: 1000, now: () => now });
+    try {
+      for (let i = 0; i < 5; i++) {
+        now += 1000;
+        await m.poll();
+      }
+      expect(m.stalled()).toBeNull();
+      expect(m.busyProgressing()).toBe(false);
+      expect(await m.readNow()).toMatchObject({ state: 'unknown' });
+    } finally {
+      await srv.close();
+    }
   });
 });
 
@@ -195,7 +335,7 @@ describe('check loop', () => {
 
   it('waits for the model, then judges; only the loop judges', async () => {
     const fake = await startFakeGenrm({ mode: 'wrong-model' });
-    const settings: GateSettings = { baseUrl: fake.baseUrl, model: 'nvidia/Qwen3-Nemotron-235B-A22B-GenRM-2603', apiKey: undefined, host: '127.0.0.1', port: 0, recheckSeconds: 0.2, requestTimeoutSeconds: 5, maxTokens: 100 };
+    const settings: GateSettings = { baseUrl: fake.baseUrl, model: 'nvidia/Qwen3-Nemotron-235B-A22B-GenRM-2603', apiKey: undefined, host: '127.0.0.1', port: 0, recheckSeconds: 0.2, requestTimeoutSeconds: 5, maxTokens: 100, stallSeconds: 300, drainMaxSeconds: 5, priority: undefined, fast: true };
     const state = initialGateState();
     const events: Record<string, unknown>[] = [];
     const calls: JudgeCheckOptions[] = [];
@@ -219,10 +359,11 @@ describe('check loop', () => {
       fake.mode = 'plain';
       await waitFor(() => calls.length >= 2 && state.latest?.result.passed === true);
       expect(state.waiting).toBeNull();
-      expect(calls[0]).toMatchObject({ baseUrl: fake.baseUrl, maxTokens: 100, requestTimeoutMs: 5000 });
+      expect(calls[0]).toMatchObject({ baseUrl: fake.baseUrl, maxTokens: 100 });
       expect(events.map((e) => e.event)).toEqual(expect.arrayContaining(['waiting', 'served', 'check']));
       const firstCheck = events.find((e) => e.event === 'check');
       expect(firstCheck).toMatchObject({ passed: false, kind: 'wrong_verdict', nextCheckInSeconds: 0.05 });
+      expect(calls[0].requestTimeoutMs).toBeGreaterThan(5000);
     } finally {
       stop.abort();
       await loop;
@@ -234,7 +375,7 @@ describe('check loop', () => {
 describe('check loop: judging cost', () => {
   it('judges both orders first and after a failure, then one order per recheck, alternating', async () => {
     const fake = await startFakeGenrm({ mode: 'plain' });
-    const settings: GateSettings = { baseUrl: fake.baseUrl, model: 'nvidia/Qwen3-Nemotron-235B-A22B-GenRM-2603', apiKey: undefined, host: '127.0.0.1', port: 0, recheckSeconds: 0.05, requestTimeoutSeconds: 5, maxTokens: 100 };
+    const settings: GateSettings = { baseUrl: fake.baseUrl, model: 'nvidia/Qwen3-Nemotron-235B-A22B-GenRM-2603', apiKey: undefined, host: '127.0.0.1', port: 0, recheckSeconds: 0.05, requestTimeoutSeconds: 5, maxTokens: 100, stallSeconds: 300, drainMaxSeconds: 5, priority: undefined, fast: true };
     const state = initialGateState();
     const calls: JudgeCheckOptions[] = [];
     const stop = new AbortController();
@@ -264,7 +405,7 @@ describe('check loop: judging cost', () => {
       'card', // recheck while passing: one order
       'mirrored', // alternating
       'card', // this one fails...
-      'card+mirrored', // ...so the next judges both orders again
+      'card+mirrored', // ...so a full confirmation check runs at once
       'mirrored', // passing again: one order, continuing the alternation
       'card',
     ]);
@@ -278,3 +419,113 @@ async function waitFor(cond: () => boolean, timeoutMs = 10_000): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
+
+describe('check loop: busy is not broken, one failure is confirmed', () => {
+  const settings = (o: Partial<GateSettings> = {}): GateSettings => ({
+    baseUrl: '',
+    model: 'nvidia/Qwen3-Nemotron-235B-A22B-GenRM-2603',
+    apiKey: undefined,
+    host: '127.0.0.1',
+    port: 0,
+    recheckSeconds: 0.05,
+    requestTimeoutSeconds: 0.1,
+    maxTokens: 100,
+    stallSeconds: 300,
+    drainMaxSeconds: 5,
+    priority: undefined,
+    fast: true,
+    ...o,
+  });
+
+  /** A check that answers `answer` after `ms`, or `cancelled` when its signal aborts first. */
+  function slowCheck(ms: number, answer: () => JudgeCheckResult) {
+    return (o: JudgeCheckOptions) =>
+      new Promise<JudgeCheckResult>((resolve) => {
+        const t = setTimeout(() => resolve(answer()), ms);
+        o.signal?.addEventListener('abort', () => {
+          clearTimeout(t);
+          resolve(result(false, { kind: 'cancelled', reason: 'cancelled' }));
+        });
+      });
+  }
+
+  async function runLoop(o: { settings: GateSettings; check: (o: JudgeCheckOptions) => Promise<JudgeCheckResult>; busy: boolean; until: (calls: number, events: Record<string, unknown>[]) => boolean }) {
+    const fake = await startFakeGenrm();
+    const state = initialGateState();
+    const metrics = new GateMetrics();
+    const events: Record<string, unknown>[] = [];
+    const seen: (boolean | null)[] = [];
+    let calls = 0;
+    const stop = new AbortController();
+    const loop = runCheckLoop({
+      settings: { ...o.settings, baseUrl: fake.baseUrl },
+      state,
+      metrics,
+      log: (event, fields) => events.push({ event, ...fields }),
+      signal: stop.signal,
+      timing: { modelPollStartMs: 10, modelPollMaxMs: 20, failureRetryStartMs: 20, watchMs: 10 },
+      progress: { busyProgressing: () => o.busy },
+      check: (c) => {
+        calls++;
+        seen.push(state.latest ? state.latest.result.passed : null);
+        return o.check(c);
+      },
+    });
+    try {
+      await waitFor(() => o.until(calls, events));
+    } finally {
+      stop.abort();
+      await loop;
+      await fake.stop();
+    }
+    return { state, metrics, events, seen };
+  }
+
+  it('confirms a failed recheck at once with a full check; a contradicted failure never reaches /ready', async () => {
+    const answers = [true, false, true, true, true];
+    const { seen, metrics, events } = await runLoop({
+      settings: settings(),
+      check: async () => result(answers.shift() ?? true),
+      busy: false,
+      until: (n) => n >= 5,
+    });
+    expect(seen.slice(1)).not.toContain(false);
+    const text = metrics.render(true);
+    expect(text).toContain('genrm_gate_confirmation_checks_total{result="pass"} 1');
+    expect(events.find((e) => e.event === 'check' && e.confirming === true)).toMatchObject({ passed: false });
+  });
+
+  it('awaits a late judgment while the server is busy and generating, and counts it inconclusive', async () => {
+    const { state, metrics } = await runLoop({
+      settings: settings(),
+      check: slowCheck(400, () => result(true)),
+      busy: true,
+      until: (n) => n >= 2,
+    });
+    expect(state.latest?.result.passed).toBe(true);
+    expect(state.evidenceAtMs).not.toBeNull();
+    expect(metrics.render(true)).toMatch(/genrm_gate_inconclusive_checks_total [1-9]/);
+  });
+
+  it('calls a late judgment without progress on the server a timeout', async () => {
+    const { state, events } = await runLoop({
+      settings: settings(),
+      check: slowCheck(5000, () => result(true)),
+      busy: false,
+      until: (_n, events) => events.some((e) => e.event === 'check'),
+    });
+    expect(state.latest?.result).toMatchObject({ passed: false, kind: 'timeout', reason: expect.stringMatching(/no answer within 0\.1 s .* no progress/) });
+  });
+
+  it('gives up on a judgment after PATIENCE x the timeout on a busy server, and the last verdict stands', async () => {
+    let n = 0;
+    const { state, events } = await runLoop({
+      settings: settings({ requestTimeoutSeconds: 0.05 }),
+      check: (o) => (n++ === 0 ? Promise.resolve(result(true)) : slowCheck(60_000, () => result(false))(o)),
+      busy: true,
+      until: (_n, events) => events.some((e) => e.event === 'inconclusive' && e.phase === 'gave-up'),
+    });
+    expect(state.latest?.result.passed).toBe(true);
+    expect(events.find((e) => e.phase === 'gave-up')).toMatchObject({ reason: expect.stringMatching(/6 x the request timeout/) });
+  });
+});

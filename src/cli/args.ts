@@ -43,11 +43,18 @@ export function parseCommandArgs<O extends Options>(
 }
 
 /** Parses a positive number option such as `--timeout 30`; a bad value is a usage error. */
-export function numberOption(command: string, name: string, raw: string | undefined, fallback: number, { min = 0, integer = false } = {}): number {
+export function numberOption(
+  command: string,
+  name: string,
+  raw: string | undefined,
+  fallback: number,
+  { min = 0, integer = false, max = Number.POSITIVE_INFINITY, maxWhy = '' } = {},
+): number {
   if (raw === undefined) return fallback;
   const n = Number(raw);
   if (raw.trim() === '' || !Number.isFinite(n) || n <= min || (integer && !Number.isInteger(n))) {
     throw new UserError(`${command}: --${name} must be ${integer ? 'an integer' : 'a number'} greater than ${min}, got '${raw}'`);
   }
+  if (n > max) throw new UserError(`${command}: --${name} must be at most ${max}${maxWhy}, got '${raw}'`);
   return n;
 }

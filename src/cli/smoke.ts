@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { runJudgeCheck, type JudgeCheckResult, formatVerdict } from '../genrm/check.ts';
+import { MAX_TIMER_SECONDS } from '../genrm/client.ts';
 import { checkResultToJunit, suiteResultToJunit } from '../genrm/junit.ts';
 import { DEFAULT_MAX_TOKENS, DEFAULT_MODEL } from '../genrm/request.ts';
 import { redact, seconds } from '../genrm/text.ts';
@@ -72,7 +73,10 @@ export async function run(argv: string[]): Promise<number> {
   }
   const base = normalizeBaseUrl(rawBase);
   if (!base.ok) throw new UserError(`smoke: --base-url: ${base.reason}`);
-  const timeoutSeconds = numberOption('smoke', 'timeout', values.timeout, DEFAULT_SMOKE_TIMEOUT_SECONDS);
+  const timeoutSeconds = numberOption('smoke', 'timeout', values.timeout, DEFAULT_SMOKE_TIMEOUT_SECONDS, {
+    max: MAX_TIMER_SECONDS,
+    maxWhy: " seconds (Node's timers overflow past about 24 days)",
+  });
   const maxTokens = numberOption('smoke', 'max-tokens', values['max-tokens'], DEFAULT_MAX_TOKENS, { integer: true });
   if (values.model !== undefined && values.model.trim() === '') throw new UserError('smoke: --model must not be empty');
   const model = values.model?.trim() || DEFAULT_MODEL;
@@ -120,10 +124,18 @@ async function runSmokeCheck(o: SmokeOptions): Promise<JudgeCheckResult> {
   const backstop = new Promise<JudgeCheckResult>((resolveBackstop) => {
     deadline.addEventListener('abort', () => setTimeout(() => resolveBackstop(timedOut()), 250), { once: true });
   });
+  let backstopWon = false;
   const result = await Promise.race([
     runJudgeCheck({ baseUrl: o.baseUrl, model: o.model, apiKey: o.apiKey, maxTokens: o.maxTokens, requestTimeoutMs: timeoutMs, signal: deadline }),
-    backstop,
+    backstop.then((r) => {
+      backstopWon = true;
+      return r;
+    }),
   ]);
+  if (backstopWon) {
+    // Something ignored the deadline: the command still ends (after printing), never hangs.
+    setTimeout(() => process.exit(process.exitCode ?? 1), 2000).unref();
+  }
   if (deadline.aborted && result.kind === 'timeout') {
     result.reason = `the check did not finish within ${seconds(timeoutMs)} (--timeout): ${result.reason}`;
   }

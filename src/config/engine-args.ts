@@ -27,6 +27,12 @@ export function engineArgs(c: Config, weights: WeightArgs): string[] {
     ...(!multiNode && c.vllm.dataParallelSize > 1 ? ['--data-parallel-size', String(c.vllm.dataParallelSize)] : []),
     '--max-model-len', String(c.vllm.maxModelLen),
     '--gpu-memory-utilization', String(c.vllm.gpuMemoryUtilization),
+    // The gate's judgments ask for priority -10 and then wait only for a free slot, not behind
+    // the whole queue. A waiting request cannot displace running ones once max_num_seqs is full
+    // (vLLM issue 40004, open), so this shortens the gate's wait but the gate must still treat a
+    // late answer on a busy server as inconclusive. `--scheduling-policy` is in vLLM's
+    // `engine/arg_utils.py` (v0.12.0); under the default FCFS policy `priority` is ignored.
+    ...(c.gate.priorityScheduling ? ['--scheduling-policy', 'priority'] : []),
     ...c.vllm.extraArgs,
   ];
 }

@@ -54,11 +54,12 @@ export function checkRules(c: Config): Problem[] {
     if (Object.hasOwn(MANAGED_ENV, name)) add(`vllm.env.${name}`, `is managed by genrm-deploy (set ${MANAGED_ENV[name]} instead)`);
   }
 
-  const needed = c.drain.preStopSeconds + 30;
+  // The kubelet runs the preStop hook (the gate's drain) inside the grace period, then SIGTERM.
+  const needed = c.drain.maxSeconds + 30;
   if (c.drain.terminationGracePeriodSeconds < needed) {
     add(
       'drain.terminationGracePeriodSeconds',
-      `is ${c.drain.terminationGracePeriodSeconds} s but preStop sleeps ${c.drain.preStopSeconds} s and vLLM needs ~30 s to finish requests (set it to at least ${needed})`,
+      `is ${c.drain.terminationGracePeriodSeconds} s but the drain may take drain.maxSeconds = ${c.drain.maxSeconds} s and vLLM needs ~30 s to stop after it (set it to at least ${needed}, or lower drain.maxSeconds)`,
     );
   }
 

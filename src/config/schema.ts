@@ -18,6 +18,7 @@ import {
   labelValueProblem,
   rule,
 } from './kube-rules.ts';
+import { MAX_TIMER_SECONDS } from '../genrm/limits.ts';
 
 /** Hardware profiles (their defaults live in profiles.ts). */
 export const PROFILE_NAMES = ['h100-tp8', 'h200-tp8', 'h200-dp2-tp4'] as const;
@@ -70,7 +71,7 @@ export const MANAGED_FLAGS: Record<string, string> = {
   '--distributed-executor-backend': 'topology',
   '--distributed-timeout-seconds': 'probes.startupTimeoutSeconds (multi-node groups wait as long as the startup budget)',
   '--cpu-distributed-timeout-seconds': 'probes.startupTimeoutSeconds (multi-node groups wait as long as the startup budget)',
-  '--scheduling-policy': 'nothing (the judge gate relies on the scheduling policy genrm-deploy sets)',
+  '--scheduling-policy': 'gate.priorityScheduling',
   '--api-key': 'apiKey.secretName (the key comes from a Secret)',
   '--config': 'vllm.extraArgs (a vLLM config file can set any managed flag: list the flags instead)',
 };
@@ -96,6 +97,9 @@ export const MANAGED_ENV: Record<string, string> = {
   CUDA_VISIBLE_DEVICES: 'gpus.perPod (the device plugin assigns the GPUs)',
   NVIDIA_VISIBLE_DEVICES: 'gpus.perPod (the device plugin assigns the GPUs)',
 };
+
+/** A time setting in whole seconds, bounded by Node's timer limit (longer timers fire after 1 ms). */
+const seconds = () => z.number().int().max(MAX_TIMER_SECONDS, `must be at most ${MAX_TIMER_SECONDS} seconds (about 24 days; Node's timers overflow beyond)`);
 
 const dnsLabel = z
   .string()
@@ -324,16 +328,24 @@ export const configSchema = z
           .optional()
           .describe('Budget for loading the model before the kubelet restarts the container; unset: derived from the startup estimate, at least 3600.'),
         startupPeriodSeconds: int32().min(1).default(10).describe('Period of the startup probe.'),
-        livenessPeriodSeconds: int32().min(1).default(30).describe('Period of the liveness probe on /health (only after startup).'),
-        livenessFailureThreshold: int32().min(1).default(5).describe('Failed /health checks before a restart.'),
+        livenessPeriodSeconds: int32().min(1).default(30).describe("Period of the liveness probe on the gate's /engine/live (only after startup)."),
+        livenessFailureThreshold: int32().min(1).default(5).describe('Failed liveness probes before a restart (the budget outlasts a restart of the gate).'),
         readinessPeriodSeconds: int32().min(1).default(10).describe('Period of the readiness probe.'),
       })
       .prefault({})
       .describe('Probe timings.'),
     drain: z
       .strictObject({
-        preStopSeconds: int32().min(0).default(20).describe('preStop sleep, so endpoints drop the pod before vLLM stops.'),
-        terminationGracePeriodSeconds: int32().min(1).default(120).describe('Time from SIGTERM to SIGKILL; must exceed preStopSeconds + 30.'),
+        maxSeconds: seconds()
+          .min(1)
+          .default(300)
+          .describe(
+            "Longest wait of the preStop drain (the gate's /drain) for vLLM's running and waiting requests to finish; /ready turns 503 at once. At least the judging request timeout is sensible.",
+          ),
+        terminationGracePeriodSeconds: seconds()
+          .min(1)
+          .default(360)
+          .describe('Time from the start of the shutdown to SIGKILL; covers the drain plus vLLM stopping (at least maxSeconds + 30).'),
       })
       .prefault({})
       .describe('Graceful shutdown.'),
@@ -429,9 +441,20 @@ export const configSchema = z
         image: pinnedImage
           .default(GATE_IMAGE)
           .describe('Image of the judge gate sidecar and the small helper containers (a supported Node.js LTS image; mirror it for air-gapped clusters).'),
-        port: int32().min(1).max(65535).default(8081).describe('Port of the gate (/ready, /live, /metrics).'),
-        recheckSeconds: int32().min(60, 'must be at least 60 (each check costs a judgment)').default(600).describe('Interval between judging checks once passing.'),
-        requestTimeoutSeconds: int32().min(10).default(300).describe('Timeout of one judging request.'),
+        port: int32().min(1).max(65535).default(8081).describe('Port of the gate (/ready, /live, /engine/live, /drain, /metrics).'),
+        recheckSeconds: seconds().min(60, 'must be at least 60 (each check costs a judgment)').default(600).describe('Interval between judging checks once passing.'),
+        requestTimeoutSeconds: seconds()
+          .min(10)
+          .default(300)
+          .describe('Timeout of one judging request; a late answer on a busy server that still generates tokens is awaited longer (inconclusive, not a failure).'),
+        stallSeconds: seconds()
+          .min(30)
+          .default(300)
+          .describe("No generated token this long while requests run or wait: the engine is stuck, the gate's /engine/live fails and the kubelet restarts vLLM."),
+        priorityScheduling: z
+          .boolean()
+          .default(true)
+          .describe("vLLM runs with --scheduling-policy priority and the gate's judgments ask for priority -10, so they wait only for a free slot, not behind the whole queue."),
         maxTokens: int32().min(256).default(16384).describe('max_tokens of the judging request (the model thinks first).'),
       })
       .prefault({})

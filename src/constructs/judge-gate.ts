@@ -1,11 +1,29 @@
 /**
- * The 1+2 judging readiness gate, beside vLLM in every server pod: a sidecar on a pinned stock
- * Node.js image running the gate program, bundled into one file and mounted from a ConfigMap.
- * The vLLM container's readinessProbe asks the gate's `/ready`, so a pod is Ready only after a
- * real judging check passed (and stays Ready only while the latest one passes).
+ * The 1+2 judging readiness gate, beside vLLM in every server pod: a native sidecar (an init
+ * container with `restartPolicy: Always`) on a pinned stock Node.js image running the gate
+ * program, bundled into one file and mounted from a ConfigMap. It wires the vLLM container:
+ * - readiness asks the gate's `/ready`, so a pod is Ready only after a real judging check passed
+ *   (and stays Ready while the latest conclusive one passes; a busy server is not a broken one);
+ * - liveness asks the gate's `/engine/live`, which fails only on evidence of a stuck engine
+ *   (requests running or waiting, no generated token for `stallSeconds`): vLLM's own `/health`
+ *   answers 200 while its engine is deadlocked (vLLM issues 45094, 36960);
+ * - preStop GETs the gate's `/drain`, which answers once vLLM has nothing running or waiting:
+ *   vLLM 0.12 aborts every request in flight on SIGTERM (`vllm/entrypoints/launcher.py`).
+ *
+ * Why a native sidecar: the kubelet runs every container's preStop hook at once and sends SIGTERM
+ * at once to a container without one, so a plain sidecar gate would be stopping while vLLM's
+ * preStop still asks it to drain. Init containers with `restartPolicy: Always` are stopped only
+ * after the main containers have terminated (Kubernetes API `core/v1` Container.restartPolicy;
+ * KEP-753), and are on by default since Kubernetes 1.29 (`pkg/features/kube_features.go`,
+ * SidecarContainers beta, default true). As a second guard the gate, told to stop during a drain,
+ * finishes the drain first.
+ *
+ * Probe ports are numbers: the kubelet resolves a named port of an httpGet probe or hook against
+ * the ports of the container that owns it (`pkg/kubelet/lifecycle/handlers.go` resolvePort,
+ * `pkg/kubelet/prober`), and `gate` is declared on the gate container, not on vLLM's.
  *
  * Judging requests come only from the gate's own loop (every `recheckSeconds`), never from a
- * probe: `/ready` costs the model nothing.
+ * probe: `/ready` and `/engine/live` cost the model nothing.
  */
 import { Duration, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
@@ -13,6 +31,9 @@ import { Construct } from 'constructs';
 import { bundleProgram } from './bundle.ts';
 import { labelsFor } from './labels.ts';
 import { restrictedSecurityContext } from './security.ts';
+
+/** vLLM `priority` of the gate's judgments with priority scheduling (lower is first; trainers send 0). */
+export const GATE_REQUEST_PRIORITY = -10;
 
 /** Name of the gate container (tools find its logs by it). */
 export const GATE_CONTAINER = 'judge-gate';
@@ -37,6 +58,22 @@ export interface JudgeGateProps {
   readonly maxTokens?: number;
   /** Period of the readiness probe that asks `/ready` (s). @default 10 */
   readonly readinessPeriodSeconds?: number;
+  /** No generated token this long while requests run or wait: `/engine/live` answers 503 (s). @default 300 */
+  readonly stallSeconds?: number;
+  /** Longest wait of `/drain`, the vLLM container's preStop hook (s). @default - the request timeout */
+  readonly drainMaxSeconds?: number;
+  /**
+   * vLLM `priority` of the gate's judgments (lower is served first); set it only when vLLM runs
+   * with `--scheduling-policy priority`. @default - not sent
+   */
+  readonly requestPriority?: number;
+  /** Period of the vLLM container's liveness probe on `/engine/live` (s). @default 30 */
+  readonly livenessPeriodSeconds?: number;
+  /**
+   * Failed liveness probes before the kubelet restarts vLLM. The budget (period x threshold)
+   * outlasts a restart of the gate itself. @default 5
+   */
+  readonly livenessFailureThreshold?: number;
   /** The Secret holding vLLM's API key, if any (the gate sends it as a Bearer token). */
   readonly apiKeySecret?: { name: string; key: string };
 }
@@ -45,12 +82,15 @@ export class JudgeGate extends Construct {
   public readonly configMap: kplus.ConfigMap;
   public readonly volume: kplus.Volume;
   public readonly port: number;
+  /** How long the preStop drain may take (s): the pod's grace period must exceed it. */
+  public readonly drainMaxSeconds: number;
   private readonly props: JudgeGateProps;
 
   constructor(scope: Construct, id: string, props: JudgeGateProps) {
     super(scope, id);
     this.props = props;
     this.port = props.port ?? 8081;
+    this.drainMaxSeconds = props.drainMaxSeconds ?? props.requestTimeoutSeconds ?? 300;
     this.configMap = new kplus.ConfigMap(this, 'program', {
       metadata: { name: `${props.name}-gate`, namespace: props.namespace, labels: labelsFor(props.name, 'gate') },
       data: { 'gate.mjs': bundleProgram('gate') },
@@ -58,7 +98,7 @@ export class JudgeGate extends Construct {
     this.volume = kplus.Volume.fromConfigMap(this, 'volume', this.configMap, { name: 'judge-gate' });
   }
 
-  /** The sidecar container. */
+  /** The gate container: a native sidecar (put it among the pod's init containers). */
   container(): kplus.ContainerProps {
     const p = this.props;
     const env: Record<string, kplus.EnvValue> = {
@@ -68,7 +108,10 @@ export class JudgeGate extends Construct {
       GENRM_GATE_RECHECK_SECONDS: kplus.EnvValue.fromValue(String(p.recheckSeconds ?? 600)),
       GENRM_GATE_REQUEST_TIMEOUT_SECONDS: kplus.EnvValue.fromValue(String(p.requestTimeoutSeconds ?? 300)),
       GENRM_GATE_MAX_TOKENS: kplus.EnvValue.fromValue(String(p.maxTokens ?? 16384)),
+      GENRM_GATE_STALL_SECONDS: kplus.EnvValue.fromValue(String(p.stallSeconds ?? 300)),
+      GENRM_GATE_DRAIN_MAX_SECONDS: kplus.EnvValue.fromValue(String(this.drainMaxSeconds)),
     };
+    if (p.requestPriority !== undefined) env.GENRM_GATE_PRIORITY = kplus.EnvValue.fromValue(String(p.requestPriority));
     if (p.apiKeySecret) {
       const secret = kplus.Secret.fromSecretName(this, 'api-key', p.apiKeySecret.name);
       env.GENRM_API_KEY = kplus.EnvValue.fromSecretValue({ secret, key: p.apiKeySecret.key });
@@ -77,6 +120,7 @@ export class JudgeGate extends Construct {
       name: GATE_CONTAINER,
       image: p.image,
       imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
+      restartPolicy: kplus.ContainerRestartPolicy.ALWAYS,
       command: ['node', `${MOUNT}/gate.mjs`],
       ports: [{ name: 'gate', number: this.port, protocol: kplus.Protocol.TCP }],
       envVariables: env,
@@ -109,5 +153,20 @@ export class JudgeGate extends Construct {
       failureThreshold: 2,
       successThreshold: 1,
     });
+  }
+
+  /** The liveness probe of the vLLM container: the gate's `/engine/live` (503 only for a stuck engine). */
+  livenessProbe(): kplus.Probe {
+    return kplus.Probe.fromHttpGet('/engine/live', {
+      port: this.port,
+      periodSeconds: Duration.seconds(this.props.livenessPeriodSeconds ?? 30),
+      timeoutSeconds: Duration.seconds(5),
+      failureThreshold: this.props.livenessFailureThreshold ?? 5,
+    });
+  }
+
+  /** The preStop hook of the vLLM container: GET the gate's `/drain` (answers once nothing runs or waits). */
+  preStop(): kplus.Handler {
+    return kplus.Handler.fromHttpGet('/drain', { port: this.port });
   }
 }

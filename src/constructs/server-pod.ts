@@ -19,6 +19,25 @@ import { restrictedSecurityContext } from './security.ts';
 /** Name of the vLLM container (tools find its logs by it). */
 export const VLLM_CONTAINER = 'vllm';
 
+/** Time vLLM needs after SIGTERM to stop (s): the grace period adds it to the drain. */
+export const VLLM_STOP_SECONDS = 30;
+
+/** A readiness gate that wires the vLLM container's probes and shutdown (see JudgeGate). */
+export interface PodGate {
+  /** The gate container; it runs as a native sidecar (an init container with restartPolicy Always). */
+  container(): kplus.ContainerProps;
+  /** The volume its container mounts. */
+  readonly volume: kplus.Volume;
+  /** vLLM's readiness: the gate's judging check. */
+  readinessProbe(): kplus.Probe;
+  /** vLLM's liveness: the gate's evidence of a stuck engine. */
+  livenessProbe(): kplus.Probe;
+  /** vLLM's preStop: the gate's drain. */
+  preStop(): kplus.Handler;
+  /** Longest drain (s). */
+  readonly drainMaxSeconds: number;
+}
+
 export interface ServerPodProps {
   /** The vLLM OpenAI server image, pinned. */
   readonly image: string;
@@ -63,9 +82,17 @@ export interface ServerPodProps {
    * @default - the API answers on `/v1/models` (the judge gate replaces it)
    */
   readonly readiness?: kplus.Probe;
-  /** preStop sleep (s). @default 20 */
+  /**
+   * The judge gate: when set (and the pod serves), vLLM's readiness, liveness and preStop ask it,
+   * and it runs as a native sidecar. @default - none (plain /health and /v1/models probes)
+   */
+  readonly gate?: PodGate;
+  /** preStop sleep without a gate (s). @default 20 */
   readonly preStopSeconds?: number;
-  /** @default 120 */
+  /**
+   * Time from the start of the shutdown to SIGKILL (s); the preStop hook runs inside it, so with a
+   * gate it must exceed the drain plus vLLM's stop. @default - the drain (or preStop sleep) + 60
+   */
   readonly terminationGracePeriodSeconds?: number;
   /** Existing Secret with the API key (env VLLM_API_KEY). @default - no key */
   readonly apiKeySecret?: { name: string; key: string };
@@ -101,9 +128,19 @@ export function buildServerPod(scope: Construct, serviceAccount: kplus.IServiceA
   const serves = props.serves ?? true;
   const weights = props.weights;
   const gpuInits = props.gpuInitContainers ?? [];
+  const gate = serves ? props.gate : undefined;
+  const shutdownSeconds = gate ? gate.drainMaxSeconds : (props.preStopSeconds ?? 20);
+  const grace = props.terminationGracePeriodSeconds ?? shutdownSeconds + 2 * VLLM_STOP_SECONDS;
+  if (grace < shutdownSeconds + VLLM_STOP_SECONDS) {
+    const what = gate ? `the gate's drain may take ${shutdownSeconds} s` : `preStop sleeps ${shutdownSeconds} s`;
+    throw new Error(
+      `terminationGracePeriodSeconds is ${grace} but ${what} and vLLM needs ~${VLLM_STOP_SECONDS} s to stop after it (set it to at least ${shutdownSeconds + VLLM_STOP_SECONDS})`,
+    );
+  }
 
   const shm = kplus.Volume.fromEmptyDir(scope, 'shm', 'dshm', { medium: kplus.EmptyDirMedium.MEMORY, sizeLimit: Size.gibibytes(shmGiB) });
   const volumes = [shm, weights.volume, ...weights.initVolumes(), ...(props.extraVolumes ?? [])];
+  if (gate && !volumes.includes(gate.volume)) volumes.push(gate.volume);
   const mounts: kplus.VolumeMount[] = [
     { path: '/dev/shm', volume: shm },
     { path: WEIGHTS_MOUNT_PATH, volume: weights.volume, readOnly: weights.readOnly },
@@ -143,13 +180,16 @@ export function buildServerPod(scope: Construct, serviceAccount: kplus.IServiceA
           failureThreshold: Math.ceil(startupBudget / startupPeriod),
         }),
         // Runs only after the startup probe succeeded: it cannot kill a loading pod.
-        liveness: kplus.Probe.fromHttpGet('/health', {
-          port,
-          periodSeconds: Duration.seconds(props.livenessPeriodSeconds ?? 30),
-          timeoutSeconds: Duration.seconds(10),
-          failureThreshold: props.livenessFailureThreshold ?? 5,
-        }),
+        liveness:
+          gate?.livenessProbe() ??
+          kplus.Probe.fromHttpGet('/health', {
+            port,
+            periodSeconds: Duration.seconds(props.livenessPeriodSeconds ?? 30),
+            timeoutSeconds: Duration.seconds(10),
+            failureThreshold: props.livenessFailureThreshold ?? 5,
+          }),
         readiness:
+          gate?.readinessProbe() ??
           props.readiness ??
           kplus.Probe.fromHttpGet('/v1/models', {
             port,
@@ -178,7 +218,11 @@ export function buildServerPod(scope: Construct, serviceAccount: kplus.IServiceA
     // vLLM writes caches under its home: root, writable root filesystem, nothing more.
     securityContext: restrictedSecurityContext({ nonRoot: false, readOnlyRoot: false }),
     ...probes,
-    lifecycle: { preStop: kplus.Handler.fromCommand(['sleep', String(props.preStopSeconds ?? 20)]) },
+    // The kubelet runs the preStop hook until it returns or the grace period ends, then sends
+    // SIGTERM with what is left of the grace period, at least 2 s
+    // (kubernetes `pkg/kubelet/kuberuntime/kuberuntime_container.go`, killContainer and
+    // executePreStopHook): the grace period must hold the drain and vLLM's stop.
+    lifecycle: { preStop: gate?.preStop() ?? kplus.Handler.fromCommand(['sleep', String(props.preStopSeconds ?? 20)]) },
   };
 
   return {
@@ -186,10 +230,12 @@ export function buildServerPod(scope: Construct, serviceAccount: kplus.IServiceA
       select: false,
       serviceAccount,
       automountServiceAccountToken: false,
-      terminationGracePeriod: Duration.seconds(props.terminationGracePeriodSeconds ?? 120),
+      terminationGracePeriod: Duration.seconds(grace),
       securityContext: { ensureNonRoot: false },
       volumes,
-      initContainers: [...gpuInits, ...weights.initContainers()],
+      // The gate comes last: it starts once the GPUs are checked and the weights are there, and
+      // as a native sidecar it is stopped only after vLLM has terminated.
+      initContainers: [...gpuInits, ...weights.initContainers(), ...(gate ? [gate.container()] : [])],
       containers: [vllm, ...(props.sidecars ?? [])],
     },
     patch(obj: ApiObject, templatePath = '/spec/template') {

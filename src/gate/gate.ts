@@ -1,10 +1,11 @@
 /**
- * The readiness gate, assembled: the check loop in the background, the HTTP endpoints in front,
- * and a clean stop. `startGate` for embedding and tests; `runGateUntilSignal` for the program.
+ * The readiness gate, assembled: the check loop and the engine monitor in the background, the
+ * HTTP endpoints in front, the drain, and a clean stop. `startGate` for embedding and tests;
+ * `runGateUntilSignal` for the program.
  */
 import type { AddressInfo } from 'node:net';
-import { healthUrl } from '../genrm/urls.ts';
-import { createHealthProbe, type HealthProbe } from './health.ts';
+import { createDrain } from './drain.ts';
+import { createEngineMonitor, type EngineMonitor } from './engine.ts';
 import { jsonLineLogger, type GateLogger } from './log.ts';
 import { runCheckLoop, type LoopTiming } from './loop.ts';
 import { GateMetrics } from './metrics.ts';
@@ -13,15 +14,18 @@ import { createGateServer } from './server.ts';
 import type { GateSettings } from './settings.ts';
 import { initialGateState, type GateState } from './state.ts';
 
+/** Bound of each /health and /metrics GET: a busy API server may take seconds. */
+export const ENGINE_GET_TIMEOUT_MS = 5000;
+
+/** Between polls of /health and /metrics: 2 s, or a tenth of --stall-seconds when that is shorter (tests). */
+export function enginePollMs(settings: Pick<GateSettings, 'stallSeconds' | 'fast'>): number {
+  return Math.min(2000, Math.max(settings.fast ? 50 : 1000, settings.stallSeconds * 100));
+}
+
 export interface GateOptions {
   /** @default JSON lines on stdout */
   log?: GateLogger;
-  /** How long a /health answer is reused. @default 2000 */
-  healthCacheMs?: number;
-  /** Timeout of the /health GET. @default 1000 */
-  healthTimeoutMs?: number;
   timing?: Partial<LoopTiming>;
-  fetch?: typeof fetch;
 }
 
 export interface RunningGate {
@@ -30,10 +34,12 @@ export interface RunningGate {
   port: number;
   state: GateState;
   metrics: GateMetrics;
-  health: HealthProbe;
+  monitor: EngineMonitor;
   /** The readiness decision that GET /ready answers. */
-  readiness(): Promise<Readiness>;
-  /** Stops the loop (aborting an in-flight check) and the server. Idempotent. */
+  readiness(): Readiness;
+  /** The drain in progress, if any (a stop waits for it). */
+  drainInProgress(): Promise<unknown> | null;
+  /** Stops the loop (aborting an in-flight check), the monitor and the server. Idempotent. */
   close(): Promise<void>;
 }
 
@@ -41,27 +47,30 @@ export async function startGate(settings: GateSettings, options: GateOptions = {
   const log = options.log ?? jsonLineLogger();
   const state = initialGateState();
   const metrics = new GateMetrics();
-  const health = createHealthProbe({
-    url: healthUrl(settings.baseUrl),
+  const pollMs = enginePollMs(settings);
+  const monitor = createEngineMonitor({
+    baseUrl: settings.baseUrl,
     apiKey: settings.apiKey,
-    cacheMs: options.healthCacheMs ?? 2000,
-    timeoutMs: options.healthTimeoutMs ?? 1000,
-    fetch: options.fetch,
+    pollMs,
+    timeoutMs: ENGINE_GET_TIMEOUT_MS,
+    stallMs: settings.stallSeconds * 1000,
+    progressWindowMs: settings.requestTimeoutSeconds * 1000,
+    onStall: (reason) => {
+      metrics.recordStall();
+      log('stall', { reason });
+    },
+    onRecover: () => log('stall', { recovered: true }),
   });
   const staleMs = staleAfterMs(settings.recheckSeconds, settings.requestTimeoutSeconds);
-
-  const readiness = async (): Promise<Readiness> => {
-    const fromState = readinessFromState(state, performance.now(), staleMs);
-    if (!fromState.ready) return fromState;
-    const h = await health.check();
-    if (!h.ok) return { ready: false, kind: h.kind, reason: `the server does not answer /health now: ${h.reason}` };
-    return fromState;
-  };
+  const readiness = (): Readiness => readinessFromState(state, performance.now(), staleMs, monitor.health());
+  const drain = createDrain({ state, metrics, log, monitor, maxMs: settings.drainMaxSeconds * 1000, pollMs });
 
   const server = createGateServer({
     readiness,
     liveProblem: () => state.loopError,
-    metrics: async () => metrics.render((await readiness()).ready),
+    engineProblem: () => monitor.stalled(),
+    drain: () => drain.run(),
+    metrics: () => metrics.render(readiness().ready),
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -78,17 +87,27 @@ export async function startGate(settings: GateSettings, options: GateOptions = {
     model: settings.model,
     recheckSeconds: settings.recheckSeconds,
     requestTimeoutSeconds: settings.requestTimeoutSeconds,
+    stallSeconds: settings.stallSeconds,
+    drainMaxSeconds: settings.drainMaxSeconds,
     maxTokens: settings.maxTokens,
+    ...(settings.priority === undefined ? {} : { priority: settings.priority }),
     apiKeySet: Boolean(settings.apiKey),
   });
 
+  monitor.start();
   const stop = new AbortController();
-  const loopDone = runCheckLoop({ settings, state, metrics, log, signal: stop.signal, timing: options.timing, fetch: options.fetch }).catch(
-    (err: unknown) => {
-      state.loopError = String((err as Error)?.message ?? err);
-      log('error', { message: `the check loop stopped: ${state.loopError}` });
-    },
-  );
+  const loopDone = runCheckLoop({
+    settings,
+    state,
+    metrics,
+    log,
+    signal: stop.signal,
+    timing: { watchMs: pollMs, ...options.timing },
+    progress: monitor,
+  }).catch((err: unknown) => {
+    state.loopError = String((err as Error)?.message ?? err);
+    log('error', { message: `the check loop stopped: ${state.loopError}` });
+  });
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
@@ -96,15 +115,19 @@ export async function startGate(settings: GateSettings, options: GateOptions = {
       stop.abort();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
-      await Promise.all([closed, loopDone]);
+      await Promise.all([closed, loopDone, monitor.stop()]);
     })();
     return closing;
   };
 
-  return { host: address.address, port: address.port, state, metrics, health, readiness, close };
+  return { host: address.address, port: address.port, state, metrics, monitor, readiness, drainInProgress: () => drain.current, close };
 }
 
-/** Runs the gate until SIGTERM or SIGINT, then stops it and returns exit code 0. */
+/**
+ * Runs the gate until SIGTERM or SIGINT, then stops it and returns exit code 0. A drain in
+ * progress is finished first (it is bounded by --drain-max-seconds), so that a gate told to stop
+ * while vLLM's preStop still waits on /drain answers it.
+ */
 export async function runGateUntilSignal(settings: GateSettings, options: GateOptions = {}): Promise<number> {
   const log = options.log ?? jsonLineLogger();
   // Listen for the signals first, so that a SIGTERM during startup still ends in a clean stop.
@@ -117,7 +140,9 @@ export async function runGateUntilSignal(settings: GateSettings, options: GateOp
   try {
     const gate = await startGate(settings, { ...options, log });
     const signal = await stopSignal;
-    log('shutdown', { signal });
+    const draining = gate.drainInProgress();
+    log('shutdown', { signal, ...(draining ? { finishingDrain: true } : {}) });
+    if (draining) await draining;
     await gate.close();
     return 0;
   } finally {

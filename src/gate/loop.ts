@@ -2,17 +2,30 @@
  * The check loop: the ONLY place where the gate sends judging requests.
  *
  *   wait until /models lists the model (cheap polls, backoff 1 s doubling to 30 s)
- *   → run the judging check → record, log
+ *   → run the first check (both orders) → record, log
  *   → sleep: the recheck interval after a pass; after a failure 15 s doubling up to the interval
+ *   → periodic rechecks judge one order, alternating; a failed one is confirmed at once by a full
+ *     check (both orders), and only a failed confirmation counts
  *   → again, until the signal aborts.
+ *
+ * A judgment not answered within the request timeout is not a failure while the server is busy
+ * and generating tokens: the loop keeps waiting for it (up to PATIENCE x the timeout), the last
+ * verdict stands meanwhile, and the check counts as inconclusive. Retrying instead would put the
+ * judgment at the back of the queue again, and under a queue longer than the timeout no answer
+ * would ever come. Without progress (nothing running or waiting, or no new token within the
+ * timeout) a late judgment is a `timeout` failure.
  */
 import { setTimeout as sleepTimer } from 'node:timers/promises';
 import { BOTH_ORDERS, runJudgeCheck, type JudgeCheckOptions, type JudgeCheckResult, type OrderName } from '../genrm/check.ts';
-import { listServedModels } from '../genrm/client.ts';
+import { listServedModels, MAX_TIMER_MS } from '../genrm/client.ts';
+import { seconds } from '../genrm/text.ts';
 import type { GateLogger } from './log.ts';
 import type { GateMetrics } from './metrics.ts';
 import type { GateSettings } from './settings.ts';
 import type { GateState } from './state.ts';
+
+/** A late judgment on a busy, progressing server is awaited up to this many request timeouts. */
+export const PATIENCE = 6;
 
 export interface LoopTiming {
   /** First delay between /models polls. @default 1000 */
@@ -23,6 +36,8 @@ export interface LoopTiming {
   failureRetryStartMs: number;
   /** Timeout of one /models poll. @default 10000 */
   modelPollTimeoutMs: number;
+  /** How often a late judgment looks at the engine's progress. @default 2000 */
+  watchMs: number;
 }
 
 export const DEFAULT_LOOP_TIMING: LoopTiming = {
@@ -30,7 +45,13 @@ export const DEFAULT_LOOP_TIMING: LoopTiming = {
   modelPollMaxMs: 30_000,
   failureRetryStartMs: 15_000,
   modelPollTimeoutMs: 10_000,
+  watchMs: 2000,
 };
+
+/** What the loop asks the engine monitor. */
+export interface ProgressSource {
+  busyProgressing(): boolean;
+}
 
 export interface CheckLoopDeps {
   settings: GateSettings;
@@ -39,9 +60,18 @@ export interface CheckLoopDeps {
   log: GateLogger;
   signal: AbortSignal;
   timing?: Partial<LoopTiming>;
-  /** For tests; defaults to runJudgeCheck. */
+  /** @default - never busy (every late judgment is a timeout) */
+  progress?: ProgressSource;
+  /** For tests; defaults to firstCheck. */
   check?: (options: JudgeCheckOptions) => Promise<JudgeCheckResult>;
-  fetch?: typeof fetch;
+}
+
+/**
+ * The check that makes a pod Ready, and that confirms a failed recheck. Today the model card's
+ * 1+2 example in the requested orders; a larger judging suite plugs in here.
+ */
+export function firstCheck(options: JudgeCheckOptions): Promise<JudgeCheckResult> {
+  return runJudgeCheck(options);
 }
 
 /** Delay before the next check: the interval after a pass, exponential backoff after failures. */
@@ -51,11 +81,12 @@ export function nextCheckDelayMs(consecutiveFailures: number, recheckMs: number,
   return Math.min(backoff, recheckMs);
 }
 
+type Attempt = { inconclusive: false; result: JudgeCheckResult } | { inconclusive: true; reason: string; durationMs: number } | { cancelled: true };
+
 /** Runs until `signal` aborts. Resolves (never rejects) when stopped. */
 export async function runCheckLoop(deps: CheckLoopDeps): Promise<void> {
   const { settings, state, metrics, log, signal } = deps;
   const timing = { ...DEFAULT_LOOP_TIMING, ...deps.timing };
-  const check = deps.check ?? runJudgeCheck;
   const recheckMs = settings.recheckSeconds * 1000;
   let failures = 0;
   // The first check, and every check after a failure, judges both orders. While passing, each
@@ -67,27 +98,36 @@ export async function runCheckLoop(deps: CheckLoopDeps): Promise<void> {
   while (!signal.aborted) {
     try {
       if (!(await waitForModel(deps, timing, recheckMs))) return;
-      const orders: readonly OrderName[] = fullCheckPassed && failures === 0 ? [nextSingle] : BOTH_ORDERS;
-      const result = await check({
-        orders,
-        baseUrl: settings.baseUrl,
-        model: settings.model,
-        apiKey: settings.apiKey,
-        maxTokens: settings.maxTokens,
-        requestTimeoutMs: settings.requestTimeoutSeconds * 1000,
-        signal,
-        fetch: deps.fetch,
-      });
-      if (signal.aborted || result.kind === 'cancelled') return;
+      const periodic = fullCheckPassed && failures === 0;
+      const orders: readonly OrderName[] = periodic ? [nextSingle] : BOTH_ORDERS;
+      if (periodic) nextSingle = nextSingle === 'card' ? 'mirrored' : 'card';
+      let attempt = await attemptCheck(deps, timing, orders);
+      let full = orders.length === BOTH_ORDERS.length;
+      if ('cancelled' in attempt) return;
+      if (!attempt.inconclusive && !attempt.result.passed && periodic) {
+        // One failed recheck on a pod that was Ready: confirm with a full check before acting.
+        metrics.recordCheck(attempt.result, Date.now());
+        log('check', { ...checkLogFields(attempt.result), confirming: true });
+        attempt = await attemptCheck(deps, timing, BOTH_ORDERS);
+        full = true;
+        if ('cancelled' in attempt) return;
+        metrics.recordConfirmation(attempt.inconclusive ? 'inconclusive' : attempt.result.passed ? 'pass' : 'fail');
+      }
+      if (attempt.inconclusive) {
+        state.evidenceAtMs = performance.now();
+        log('inconclusive', { phase: 'gave-up', reason: attempt.reason, durationMs: Math.round(attempt.durationMs), nextCheckInSeconds: recheckMs / 1000 });
+        if (!(await sleep(recheckMs, signal))) return;
+        continue;
+      }
+      const result = attempt.result;
       const finishedAtEpochMs = Date.now();
       state.latest = { result, finishedAtMs: performance.now(), finishedAtEpochMs };
       if (result.passed) state.lastSuccessEpochMs = finishedAtEpochMs;
       metrics.recordCheck(result, finishedAtEpochMs);
       failures = result.passed ? 0 : failures + 1;
-      if (result.passed && orders.length === BOTH_ORDERS.length) fullCheckPassed = true;
-      if (orders.length === 1) nextSingle = orders[0] === 'card' ? 'mirrored' : 'card';
+      if (result.passed && full) fullCheckPassed = true;
       const delayMs = nextCheckDelayMs(failures, recheckMs, timing.failureRetryStartMs);
-      log('check', checkLogFields(result, delayMs));
+      log('check', { ...checkLogFields(result), nextCheckInSeconds: delayMs / 1000 });
       if (!(await sleep(delayMs, signal))) return;
     } catch (err) {
       // A bug, not a server problem (those come back as results). Log it and retry with backoff;
@@ -96,6 +136,68 @@ export async function runCheckLoop(deps: CheckLoopDeps): Promise<void> {
       log('error', { message: String((err as Error)?.message ?? err) });
       if (!(await sleep(nextCheckDelayMs(failures, recheckMs, timing.failureRetryStartMs), signal))) return;
     }
+  }
+}
+
+/**
+ * One check, watched: past the request timeout the judgment keeps waiting while the server is
+ * busy and generating (each look is evidence that the loop works), and is stopped when the server
+ * shows no progress (a `timeout` failure) or at PATIENCE x the timeout (inconclusive).
+ */
+async function attemptCheck(deps: CheckLoopDeps, timing: LoopTiming, orders: readonly OrderName[]): Promise<Attempt> {
+  const { settings, state, signal } = deps;
+  const check = deps.check ?? firstCheck;
+  const softMs = settings.requestTimeoutSeconds * 1000;
+  const hardMs = Math.min(PATIENCE * softMs, MAX_TIMER_MS - 60_000);
+  const started = performance.now();
+  const watch = new AbortController();
+  let stoppedFor: 'no_progress' | 'patience' | null = null;
+  let late = false;
+  const timer = setInterval(() => {
+    const elapsed = performance.now() - started;
+    if (elapsed < softMs || stoppedFor) return;
+    if (deps.progress?.busyProgressing()) {
+      if (!late) {
+        late = true;
+        deps.metrics.recordInconclusive();
+        deps.log('inconclusive', { phase: 'waiting', reason: `no answer within ${seconds(softMs)} (the request timeout), but the server is busy and generating: the last verdict stands, the gate keeps waiting` });
+      }
+      state.evidenceAtMs = performance.now();
+      if (elapsed >= hardMs) {
+        stoppedFor = 'patience';
+        watch.abort();
+      }
+      return;
+    }
+    stoppedFor = 'no_progress';
+    watch.abort();
+  }, Math.min(timing.watchMs, Math.max(softMs / 4, 10)));
+  try {
+    const result = await check({
+      orders,
+      baseUrl: settings.baseUrl,
+      model: settings.model,
+      apiKey: settings.apiKey,
+      maxTokens: settings.maxTokens,
+      // The watch above decides when a late judgment ends; this bound is the backstop.
+      requestTimeoutMs: hardMs + 30_000,
+      signal: AbortSignal.any([signal, watch.signal]),
+      priority: settings.priority,
+    });
+    if (signal.aborted) return { cancelled: true };
+    const durationMs = performance.now() - started;
+    const conclusive = result.checks.some((c) => !c.passed && c.kind !== 'cancelled' && c.kind !== 'timeout');
+    if (!stoppedFor || conclusive) return { inconclusive: false, result };
+    if (stoppedFor === 'patience') {
+      return { inconclusive: true, reason: `no answer after ${seconds(durationMs)} (${PATIENCE} x the request timeout) while the server stayed busy and generating`, durationMs };
+    }
+    const why = late ? 'the server stopped showing progress' : 'the server shows no progress (nothing running or waiting, or no new token)';
+    return {
+      inconclusive: false,
+      result: { ...result, passed: false, kind: 'timeout', reason: `no answer within ${seconds(softMs)} (the request timeout) and ${why}`, durationMs },
+    };
+  } finally {
+    clearInterval(timer);
   }
 }
 
@@ -112,7 +214,6 @@ async function waitForModel(deps: CheckLoopDeps, timing: LoopTiming, recheckMs: 
       apiKey: settings.apiKey,
       timeoutMs: Math.min(timing.modelPollTimeoutMs, settings.requestTimeoutSeconds * 1000),
       signal,
-      fetch: deps.fetch,
     });
     if (signal.aborted) return false;
     if (listed.ok && listed.value.includes(settings.model)) {
@@ -136,7 +237,7 @@ async function waitForModel(deps: CheckLoopDeps, timing: LoopTiming, recheckMs: 
   }
 }
 
-function checkLogFields(result: JudgeCheckResult, nextDelayMs: number): Record<string, unknown> {
+function checkLogFields(result: JudgeCheckResult): Record<string, unknown> {
   const scores: Record<string, unknown> = {};
   for (const c of result.checks) scores[c.order] = c.verdict;
   return {
@@ -146,14 +247,13 @@ function checkLogFields(result: JudgeCheckResult, nextDelayMs: number): Record<s
     durationMs: Math.round(result.durationMs),
     scores,
     judgingRequests: result.checks.length,
-    nextCheckInSeconds: nextDelayMs / 1000,
   };
 }
 
 /** Sleeps; false when the signal aborted. */
 async function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
   try {
-    await sleepTimer(ms, undefined, { signal });
+    await sleepTimer(Math.min(ms, MAX_TIMER_MS), undefined, { signal });
     return true;
   } catch {
     return false;

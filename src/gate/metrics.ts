@@ -12,6 +12,10 @@ export class GateMetrics {
   private judgingRequests = 0;
   private modelPolls = 0;
   private lastSuccessEpochSeconds = 0;
+  private inconclusive = 0;
+  private readonly confirmations = { pass: 0, fail: 0, inconclusive: 0 };
+  private stalls = 0;
+  private readonly drains = { drained: 0, timeout: 0 };
 
   constructor() {
     this.bump('pass', 'none', 0);
@@ -28,6 +32,26 @@ export class GateMetrics {
     this.durationCount++;
     this.judgingRequests += result.checks.length;
     if (result.passed) this.lastSuccessEpochSeconds = finishedAtEpochMs / 1000;
+  }
+
+  /** A check whose judgment passed the request timeout while the server was busy and generating. */
+  recordInconclusive(): void {
+    this.inconclusive++;
+  }
+
+  /** A full check run at once to confirm a failed periodic recheck. */
+  recordConfirmation(result: 'pass' | 'fail' | 'inconclusive'): void {
+    this.confirmations[result]++;
+  }
+
+  /** The engine turned stuck (GET /engine/live started answering 503). */
+  recordStall(): void {
+    this.stalls++;
+  }
+
+  /** A drain finished: nothing left running or waiting, or the drain limit hit first. */
+  recordDrain(result: 'drained' | 'timeout'): void {
+    this.drains[result]++;
   }
 
   recordModelPoll(): void {
@@ -62,6 +86,18 @@ export class GateMetrics {
 
     family('genrm_gate_model_polls_total', 'counter', 'GET /models polls by the check loop (before each check, and while waiting for the model).');
     lines.push(`genrm_gate_model_polls_total ${this.modelPolls}`);
+
+    family('genrm_gate_inconclusive_checks_total', 'counter', 'Checks whose judgment passed the request timeout while the server was busy and generating: the last verdict stood while the gate kept waiting.');
+    lines.push(`genrm_gate_inconclusive_checks_total ${this.inconclusive}`);
+
+    family('genrm_gate_confirmation_checks_total', 'counter', 'Full checks run at once to confirm a failed periodic recheck, by result.');
+    for (const [result, n] of Object.entries(this.confirmations)) lines.push(`genrm_gate_confirmation_checks_total{result="${result}"} ${n}`);
+
+    family('genrm_gate_engine_stalls_total', 'counter', 'Times the engine turned stuck (requests running or waiting, no generated token for --stall-seconds, or /health failing that long).');
+    lines.push(`genrm_gate_engine_stalls_total ${this.stalls}`);
+
+    family('genrm_gate_drains_total', 'counter', 'Drains (GET /drain) by result: drained (nothing running or waiting) or timeout (--drain-max-seconds hit first).');
+    for (const [result, n] of Object.entries(this.drains)) lines.push(`genrm_gate_drains_total{result="${result}"} ${n}`);
     return `${lines.join('\n')}\n`;
   }
 

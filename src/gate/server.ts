@@ -1,14 +1,22 @@
-/** The gate's HTTP endpoints: GET /ready, /live, /metrics (HEAD too). Nothing here judges. */
+/**
+ * The gate's HTTP endpoints (GET, and HEAD): /ready, /live, /engine/live, /drain, /metrics.
+ * Nothing here judges; only /drain changes anything (the preStop hook sends a GET).
+ */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { DrainResult } from './drain.ts';
 import type { Readiness } from './readiness.ts';
 
 export interface GateEndpoints {
-  /** The full readiness decision, health probe included. */
-  readiness(): Promise<Readiness>;
-  /** Liveness: null when live, else the reason. */
+  /** The readiness decision (no I/O). */
+  readiness(): Readiness;
+  /** Liveness of the gate itself: null when live, else the reason. */
   liveProblem(): string | null;
+  /** Liveness of vLLM's engine: null unless there is positive evidence that it is stuck. */
+  engineProblem(): string | null;
+  /** Starts (or joins) the drain; resolves when it is over. */
+  drain(): Promise<DrainResult>;
   /** Prometheus text. */
-  metrics(): Promise<string>;
+  metrics(): string;
 }
 
 export function createGateServer(endpoints: GateEndpoints): Server {
@@ -17,7 +25,8 @@ export function createGateServer(endpoints: GateEndpoints): Server {
       send(res, req, 500, 'application/json', JSON.stringify({ error: String((err as Error)?.message ?? err) }));
     });
   });
-  // Probes open a connection per request; do not hold idle sockets for long.
+  // Probes open a connection per request; do not hold idle sockets for long. These bound reading
+  // the request only: a /drain answer may take minutes.
   server.keepAliveTimeout = 5000;
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;
@@ -32,23 +41,31 @@ async function route(endpoints: GateEndpoints, req: IncomingMessage, res: Server
   }
   switch (path) {
     case '/ready': {
-      const r = await endpoints.readiness();
+      const r = endpoints.readiness();
       const body = r.ready ? { ready: true, reason: r.reason } : { ready: false, reason: r.reason, kind: r.kind };
       return send(res, req, r.ready ? 200 : 503, 'application/json', JSON.stringify(body));
     }
-    case '/live': {
-      const problem = endpoints.liveProblem();
-      return send(res, req, problem ? 503 : 200, 'application/json', JSON.stringify(problem ? { live: false, reason: problem } : { live: true }));
+    case '/live':
+      return sendLive(res, req, endpoints.liveProblem());
+    case '/engine/live':
+      return sendLive(res, req, endpoints.engineProblem());
+    case '/drain': {
+      const r = await endpoints.drain();
+      return send(res, req, 200, 'application/json', JSON.stringify(r));
     }
     case '/metrics':
-      return send(res, req, 200, 'text/plain; version=0.0.4; charset=utf-8', await endpoints.metrics());
+      return send(res, req, 200, 'text/plain; version=0.0.4; charset=utf-8', endpoints.metrics());
     default:
-      return send(res, req, 404, 'application/json', '{"error":"not found (try /ready, /live, /metrics)"}');
+      return send(res, req, 404, 'application/json', '{"error":"not found (try /ready, /live, /engine/live, /drain, /metrics)"}');
   }
 }
 
+function sendLive(res: ServerResponse, req: IncomingMessage, problem: string | null): void {
+  send(res, req, problem ? 503 : 200, 'application/json', JSON.stringify(problem ? { live: false, reason: problem } : { live: true }));
+}
+
 function send(res: ServerResponse, req: IncomingMessage, status: number, type: string, body: string): void {
-  if (res.headersSent) return;
+  if (res.headersSent || res.destroyed) return;
   res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' });
   res.end(req.method === 'HEAD' ? undefined : body);
 }

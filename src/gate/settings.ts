@@ -2,6 +2,7 @@
  * The gate's settings: command-line flags first, then environment variables (how the pod sets
  * them), then defaults. One validation step that reports every bad value at once.
  */
+import { MAX_TIMER_SECONDS } from '../genrm/client.ts';
 import { DEFAULT_MAX_TOKENS, DEFAULT_MODEL } from '../genrm/request.ts';
 import { normalizeBaseUrl } from '../genrm/urls.ts';
 
@@ -10,6 +11,8 @@ export const DEFAULT_GATE_HOST = '0.0.0.0';
 export const DEFAULT_RECHECK_SECONDS = 600;
 export const MIN_RECHECK_SECONDS = 60;
 export const DEFAULT_GATE_REQUEST_TIMEOUT_SECONDS = 300;
+export const DEFAULT_STALL_SECONDS = 300;
+export const MIN_STALL_SECONDS = 30;
 
 /** Environment variables the gate reads (flags win over them). */
 export const GATE_ENV = {
@@ -20,8 +23,11 @@ export const GATE_ENV = {
   recheckSeconds: 'GENRM_GATE_RECHECK_SECONDS',
   requestTimeoutSeconds: 'GENRM_GATE_REQUEST_TIMEOUT_SECONDS',
   maxTokens: 'GENRM_GATE_MAX_TOKENS',
+  stallSeconds: 'GENRM_GATE_STALL_SECONDS',
+  drainMaxSeconds: 'GENRM_GATE_DRAIN_MAX_SECONDS',
+  priority: 'GENRM_GATE_PRIORITY',
   apiKey: 'GENRM_API_KEY',
-  /** For tests only: allows --recheck-seconds below 60 (and fractional). Never set it in a pod. */
+  /** For tests only: lifts the lower bound of every interval (and allows fractions). Never set it in a pod. */
   allowFastRecheck: 'GENRM_GATE_ALLOW_FAST_RECHECK',
 } as const;
 
@@ -34,6 +40,9 @@ export const GATE_OPTIONS = {
   'recheck-seconds': { type: 'string' },
   timeout: { type: 'string' },
   'max-tokens': { type: 'string' },
+  'stall-seconds': { type: 'string' },
+  'drain-max-seconds': { type: 'string' },
+  priority: { type: 'string' },
 } as const;
 
 export type GateFlags = Partial<Record<keyof typeof GATE_OPTIONS, string | boolean | undefined>>;
@@ -51,6 +60,14 @@ export interface GateSettings {
   /** Timeout of each judging request (and of each /models poll). */
   requestTimeoutSeconds: number;
   maxTokens: number;
+  /** No generated token this long while requests run or wait: GET /engine/live answers 503. */
+  stallSeconds: number;
+  /** Longest wait of GET /drain for running and waiting requests to finish. */
+  drainMaxSeconds: number;
+  /** vLLM's `priority` on the gate's judging requests (lower is first); unset: not sent. */
+  priority: number | undefined;
+  /** Lower bounds of intervals lifted (tests only). */
+  fast: boolean;
 }
 
 /** Bad settings; `problems` holds one line per bad value. */
@@ -103,22 +120,31 @@ export function resolveGateSettings(flags: GateFlags, env: NodeJS.ProcessEnv): G
     Number.isInteger(n) && n >= 0 && n <= 65535 ? null : 'must be an integer port 0..65535',
   );
   const fast = env[GATE_ENV.allowFastRecheck] === '1';
-  const recheckSeconds = num('recheck-seconds', GATE_ENV.recheckSeconds, DEFAULT_RECHECK_SECONDS, (n) => {
+  // Every time setting is bounded where it is parsed: Node's timers fire after 1 ms past 2^31-1 ms.
+  const seconds = (min: number, why: string) => (n: number): string | null => {
+    if (n > MAX_TIMER_SECONDS) return `must be at most ${MAX_TIMER_SECONDS} seconds (about 24 days; longer timers overflow in Node)`;
     if (fast) return n > 0 ? null : 'must be greater than 0';
-    return Number.isInteger(n) && n >= MIN_RECHECK_SECONDS
-      ? null
-      : `must be an integer of at least ${MIN_RECHECK_SECONDS} (every check sends two thinking generations to the model)`;
+    return Number.isInteger(n) && n >= min ? null : `must be an integer of at least ${min}${why}`;
+  };
+  const recheckSeconds = num('recheck-seconds', GATE_ENV.recheckSeconds, DEFAULT_RECHECK_SECONDS, seconds(MIN_RECHECK_SECONDS, ' (every check sends thinking generations to the model)'));
+  const requestTimeoutSeconds = num('timeout', GATE_ENV.requestTimeoutSeconds, DEFAULT_GATE_REQUEST_TIMEOUT_SECONDS, (n) => {
+    if (n > MAX_TIMER_SECONDS) return `must be at most ${MAX_TIMER_SECONDS} seconds (about 24 days; longer timers overflow in Node)`;
+    return n > 0 ? null : 'must be a number of seconds greater than 0';
   });
-  const requestTimeoutSeconds = num('timeout', GATE_ENV.requestTimeoutSeconds, DEFAULT_GATE_REQUEST_TIMEOUT_SECONDS, (n) =>
-    n > 0 ? null : 'must be a number of seconds greater than 0',
-  );
   const maxTokens = num('max-tokens', GATE_ENV.maxTokens, DEFAULT_MAX_TOKENS, (n) =>
     Number.isInteger(n) && n > 0 ? null : 'must be an integer greater than 0',
   );
+  const stallSeconds = num('stall-seconds', GATE_ENV.stallSeconds, DEFAULT_STALL_SECONDS, seconds(MIN_STALL_SECONDS, ' (a long thinking step must not look like a stuck engine)'));
+  const drainMaxSeconds = num('drain-max-seconds', GATE_ENV.drainMaxSeconds, requestTimeoutSeconds, seconds(1, ''));
+  const priorityRaw = pick('priority', GATE_ENV.priority).raw;
+  const priority =
+    priorityRaw === undefined
+      ? undefined
+      : num('priority', GATE_ENV.priority, 0, (n) => (Number.isInteger(n) && Math.abs(n) <= 2 ** 31 ? null : 'must be an integer (lower is served first)'));
 
   if (problems.length) throw new GateConfigError(problems);
   const apiKey = env[GATE_ENV.apiKey] ? env[GATE_ENV.apiKey] : undefined;
-  return { baseUrl, model, apiKey, host, port, recheckSeconds, requestTimeoutSeconds, maxTokens };
+  return { baseUrl, model, apiKey, host, port, recheckSeconds, requestTimeoutSeconds, maxTokens, stallSeconds, drainMaxSeconds, priority, fast };
 }
 
 /** The help text; `program` is how the user ran it (`genrm gate` or `node gate.mjs`). */
@@ -127,28 +153,44 @@ export function gateHelp(program: string): string {
 
 The readiness gate for a vLLM pod serving ${DEFAULT_MODEL}.
 It waits until the model is listed by {base-url}/models, then judges the model card's 1+2 example
-in both orders, again every --recheck-seconds (sooner, with backoff, after a failure). Probes never
-trigger a judgment.
+in both orders, again every --recheck-seconds (one order, alternating; sooner, with backoff, after
+a failure). A failed recheck is confirmed at once by a full check before the pod turns unready. A
+judgment that is late while the server is busy and generating is inconclusive: the last verdict
+stands. Probes never trigger a judgment.
 
 Endpoints:
-  GET /ready    200 while the latest check passed, is fresh, and the server's /health answers;
-                else 503 {"ready":false,"reason":"...","kind":"..."}
-  GET /live     200 while the gate runs
-  GET /metrics  Prometheus text format (genrm_gate_*)
+  GET /ready        200 while the latest conclusive check passed and is fresh, /health answers
+                    (3 misses in a row, or a refused connection, count), and no drain began;
+                    else 503 {"ready":false,"reason":"...","kind":"..."}
+  GET /live         200 while the gate runs
+  GET /engine/live  503 only on evidence that vLLM's engine is stuck: requests running or
+                    waiting and no generated token for --stall-seconds, or /health failing that
+                    long; 200 otherwise (also before anything is known)
+  GET /drain        /ready turns 503 at once; answers 200 once vLLM has nothing running or
+                    waiting, or after --drain-max-seconds (for the preStop hook)
+  GET /metrics      Prometheus text format (genrm_gate_*)
 
 Options (flags win over the environment variable in brackets):
-  --base-url URL           OpenAI base URL including /v1, e.g. http://127.0.0.1:5000/v1 [${GATE_ENV.baseUrl}]
-  --model NAME             served model name (default ${DEFAULT_MODEL}) [${GATE_ENV.model}]
-  --port N                 listen port (default ${DEFAULT_GATE_PORT}; 0 = any free port) [${GATE_ENV.port}]
-  --host H                 listen address (default ${DEFAULT_GATE_HOST}) [${GATE_ENV.host}]
-  --recheck-seconds N      seconds between checks (default ${DEFAULT_RECHECK_SECONDS}, minimum ${MIN_RECHECK_SECONDS}) [${GATE_ENV.recheckSeconds}]
-  --timeout SECONDS        timeout of each judging request (default ${DEFAULT_GATE_REQUEST_TIMEOUT_SECONDS}) [${GATE_ENV.requestTimeoutSeconds}]
-  --max-tokens N           generation budget per judgment (default ${DEFAULT_MAX_TOKENS}) [${GATE_ENV.maxTokens}]
-  -h, --help               show this help
+  --base-url URL            OpenAI base URL including /v1, e.g. http://127.0.0.1:5000/v1 [${GATE_ENV.baseUrl}]
+  --model NAME              served model name (default ${DEFAULT_MODEL}) [${GATE_ENV.model}]
+  --port N                  listen port (default ${DEFAULT_GATE_PORT}; 0 = any free port) [${GATE_ENV.port}]
+  --host H                  listen address (default ${DEFAULT_GATE_HOST}) [${GATE_ENV.host}]
+  --recheck-seconds N       seconds between checks (default ${DEFAULT_RECHECK_SECONDS}, minimum ${MIN_RECHECK_SECONDS}) [${GATE_ENV.recheckSeconds}]
+  --timeout SECONDS         judging request timeout; a late answer on a busy, generating server is
+                            awaited longer (default ${DEFAULT_GATE_REQUEST_TIMEOUT_SECONDS}) [${GATE_ENV.requestTimeoutSeconds}]
+  --max-tokens N            generation budget per judgment (default ${DEFAULT_MAX_TOKENS}) [${GATE_ENV.maxTokens}]
+  --stall-seconds N         no generated token this long while requests run or wait: the engine is
+                            stuck (default ${DEFAULT_STALL_SECONDS}, minimum ${MIN_STALL_SECONDS}) [${GATE_ENV.stallSeconds}]
+  --drain-max-seconds N     longest wait of GET /drain (default: the --timeout) [${GATE_ENV.drainMaxSeconds}]
+  --priority=N              vLLM request priority of the judgments (lower is first; only with vLLM's
+                            --scheduling-policy priority; default: not sent) [${GATE_ENV.priority}]
+  -h, --help                show this help
 
+Time settings are at most ${MAX_TIMER_SECONDS} seconds (Node's timer limit).
 The API key for /v1 is read from ${GATE_ENV.apiKey} only, and is never logged.
-${GATE_ENV.allowFastRecheck}=1 lifts the recheck minimum; it exists for tests only.
-Logs: one JSON object per line on stdout ("listening", "waiting", "check", "shutdown" events).
-SIGTERM or SIGINT stops the gate (exit 0).
+${GATE_ENV.allowFastRecheck}=1 lifts the lower bound of every interval; it exists for tests only.
+Logs: one JSON object per line on stdout ("listening", "waiting", "check", "inconclusive",
+"stall", "drain", "shutdown" events).
+SIGTERM or SIGINT stops the gate (exit 0), after a drain in progress.
 `;
 }

@@ -52,8 +52,12 @@ export interface JudgeCheckOptions {
    * gate judges one order per periodic recheck once a full check has passed, alternating.
    */
   orders?: readonly OrderName[];
-  /** For tests; defaults to the global fetch. */
-  fetch?: typeof fetch;
+  /**
+   * vLLM's per-request `priority` (lower is served first), sent only when set. vLLM honours it
+   * only with `--scheduling-policy priority` and ignores it under the default FCFS policy.
+   * @default - not sent
+   */
+  priority?: number;
 }
 
 export const BOTH_ORDERS: readonly OrderName[] = ['card', 'mirrored'];
@@ -107,7 +111,6 @@ export async function runJudgeCheck(options: JudgeCheckOptions): Promise<JudgeCh
     apiKey: options.apiKey,
     timeoutMs: options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
     signal: options.signal,
-    fetch: options.fetch,
   };
   const served = await checkModelServed(baseUrl, model, http);
   if (!served.ok) return finish({ passed: false, kind: served.kind, reason: served.reason, checks: [] });
@@ -115,7 +118,7 @@ export async function runJudgeCheck(options: JudgeCheckOptions): Promise<JudgeCh
   const maxTokens = options.maxTokens ?? DEFAULT_MAX_TOKENS;
   const seed = options.seed ?? DEFAULT_SEED;
   const orders = options.orders?.length ? [...new Set(options.orders)] : BOTH_ORDERS;
-  const checks = await Promise.all(orders.map((order) => judgeOrder(order, { baseUrl, model, maxTokens, seed, http })));
+  const checks = await Promise.all(orders.map((order) => judgeOrder(order, { baseUrl, model, maxTokens, seed, priority: options.priority, http })));
   for (const c of checks) c.reason = redact(c.reason, options.apiKey);
   const failed = checks.filter((c) => !c.passed);
   if (failed.length === 0) {

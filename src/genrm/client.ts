@@ -1,8 +1,17 @@
 /**
- * HTTP to the vLLM server with Node's own fetch: plain JSON, a timeout on every request, the bearer
- * key when one is set, and every failure classified into a stable kind with an actionable reason.
- * Never throws for a server problem; never puts the key in a reason.
+ * HTTP to the vLLM server with Node's own `http` module: plain JSON, a hard bound on every request,
+ * the bearer key when one is set, and every failure classified into a stable kind with an
+ * actionable reason. Never throws for a server problem; never puts the key in a reason.
+ *
+ * Why not `fetch`: Node 20's bundled undici can lose the abort signal of a `fetch` while a body
+ * stalls (undici issues 4627 and 4750), and then the caller waits forever. Here one timer of our
+ * own destroys the socket at the bound, whatever phase the request is in (connect, headers, body).
+ * Each request uses a fresh connection (no keep-alive pool), so a connection the server closed
+ * while idle can never fail a later request.
  */
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { MAX_TIMER_MS } from './limits.ts';
 import { apiUrl } from './urls.ts';
 import { fail, ok, type Failure, type Result } from './result.ts';
 import { oneLine, redact, seconds, truncateEnd } from './text.ts';
@@ -13,15 +22,15 @@ export const MAX_BODY_BYTES = 8 * 1024 * 1024;
 /** How much of a server's error message a reason quotes. */
 export const SERVER_MESSAGE_CHARS = 300;
 
+export { MAX_TIMER_MS, MAX_TIMER_SECONDS } from './limits.ts';
+
 export interface RequestOptions {
   /** Sent as `Authorization: Bearer <key>` when set and non-empty. Never logged. */
   apiKey?: string;
-  /** Abort the request (connection, headers and body) after this long. */
+  /** The hard bound of the request: connection, headers and the whole body (ms, at most MAX_TIMER_MS). */
   timeoutMs: number;
   /** The caller's signal (shutdown, or a deadline over several requests). */
   signal?: AbortSignal;
-  /** For tests; defaults to the global fetch. */
-  fetch?: typeof fetch;
 }
 
 export interface HttpAnswer {
@@ -32,56 +41,77 @@ export interface HttpAnswer {
 
 /**
  * One HTTP request. A non-2xx status is a failure (`auth` for 401/403, `http_status` otherwise);
- * so are refused connections, timeouts and oversized bodies.
+ * so are refused connections, timeouts and oversized bodies. Always settles within `timeoutMs`
+ * (plus the event loop's delay), a stalled body included.
  */
-export async function request(
-  method: 'GET' | 'POST',
-  url: string,
-  body: unknown,
-  options: RequestOptions,
-): Promise<Result<HttpAnswer>> {
-  const first = await requestOnce(method, url, body, options);
-  // A GET on a pooled keep-alive connection that the server closed fails with a reset; GETs are
-  // idempotent, so retry once on a fresh connection before calling it a failure.
-  if (!first.ok && first.kind === 'network_error' && method === 'GET' && !options.signal?.aborted) {
-    return requestOnce(method, url, body, options);
-  }
-  return first;
-}
-
-async function requestOnce(
-  method: 'GET' | 'POST',
-  url: string,
-  body: unknown,
-  options: RequestOptions,
-): Promise<Result<HttpAnswer>> {
+export function request(method: 'GET' | 'POST', url: string, body: unknown, options: RequestOptions): Promise<Result<HttpAnswer>> {
   const started = performance.now();
-  const timeout = AbortSignal.timeout(options.timeoutMs);
-  const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
-  const headers: Record<string, string> = { accept: 'application/json' };
-  if (body !== undefined) headers['content-type'] = 'application/json';
-  if (options.apiKey) headers.authorization = `Bearer ${options.apiKey}`;
-  const doFetch = options.fetch ?? fetch;
-  let status: number;
-  let text: string;
-  try {
-    const res = await doFetch(url, {
-      method,
-      headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
-      signal,
-      redirect: 'error',
+  const where = `${method} ${url}`;
+  const timeoutMs = Math.min(Math.max(options.timeoutMs, 1), MAX_TIMER_MS);
+  return new Promise((resolve) => {
+    let settled = false;
+    let timer: NodeJS.Timeout | undefined;
+    const settle = (result: Result<HttpAnswer>, destroy?: { destroy(): void }): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onAbort);
+      destroy?.destroy();
+      resolve(result.ok ? result : { ...result, reason: redact(result.reason, options.apiKey) });
+    };
+
+    let target: URL;
+    try {
+      target = new URL(url);
+    } catch {
+      return settle(fail('network_error', `${where}: not a valid URL`));
+    }
+    const headers: Record<string, string> = { accept: 'application/json', connection: 'close' };
+    const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body), 'utf8');
+    if (payload) {
+      headers['content-type'] = 'application/json';
+      headers['content-length'] = String(payload.byteLength);
+    }
+    if (options.apiKey) headers.authorization = `Bearer ${options.apiKey}`;
+
+    const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
+    const req = send(target, { method, headers, agent: false });
+    const onAbort = (): void => {
+      const reason = options.signal?.reason as { name?: string } | undefined;
+      settle(
+        reason?.name === 'TimeoutError'
+          ? fail('timeout', `${where}: stopped at the overall deadline before the server answered`)
+          : fail('cancelled', `${where}: cancelled`),
+        req,
+      );
+    };
+    if (options.signal?.aborted) return onAbort();
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    timer = setTimeout(() => {
+      settle(fail('timeout', `${where}: no complete answer within ${seconds(timeoutMs)} (the request timeout); the server may be overloaded or hung`), req);
+    }, timeoutMs);
+
+    req.on('error', (err) => settle(classifyError(err, where, options.apiKey)));
+    req.on('response', (res: IncomingMessage) => {
+      const status = res.statusCode ?? 0;
+      const chunks: Buffer[] = [];
+      let size = 0;
+      res.on('data', (chunk: Buffer) => {
+        size += chunk.byteLength;
+        if (size > MAX_BODY_BYTES) return settle(fail('bad_response', `${where}: the body is larger than ${MAX_BODY_BYTES} bytes`, status), req);
+        chunks.push(chunk);
+      });
+      res.on('error', (err) => settle(classifyError(err, where, options.apiKey)));
+      res.on('aborted', () => settle(fail('network_error', `${where}: the server closed the connection before the body was complete`)));
+      res.on('end', () => {
+        if (!res.complete) return settle(fail('network_error', `${where}: the server closed the connection before the body was complete`));
+        const text = Buffer.concat(chunks).toString('utf8');
+        if (status >= 200 && status < 300) return settle(ok({ status, text, durationMs: performance.now() - started }));
+        settle(httpFailure(method, url, status, text, options.apiKey));
+      });
     });
-    status = res.status;
-    const read = await readText(res, MAX_BODY_BYTES);
-    if (!read.ok) return fail('bad_response', `${method} ${url}: the body is larger than ${MAX_BODY_BYTES} bytes`, status);
-    text = read.text;
-  } catch (err) {
-    return classifyFetchError(err, { method, url, timeoutMs: options.timeoutMs, timeout, signal: options.signal, apiKey: options.apiKey });
-  }
-  const durationMs = performance.now() - started;
-  if (status >= 200 && status < 300) return ok({ status, text, durationMs });
-  return httpFailure(method, url, status, text, options.apiKey);
+    req.end(payload);
+  });
 }
 
 /** A request whose 2xx body must be JSON. */
@@ -117,25 +147,6 @@ export async function createChatCompletion(baseUrl: string, body: unknown, optio
   return answer.ok ? ok(answer.value.json) : answer;
 }
 
-/** Reads a body up to `limit` bytes, then gives up (cancelling the rest). */
-async function readText(res: Response, limit: number): Promise<{ ok: true; text: string } | { ok: false }> {
-  if (!res.body) return { ok: true, text: '' };
-  const reader = res.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > limit) {
-      await reader.cancel().catch(() => undefined);
-      return { ok: false };
-    }
-    chunks.push(value);
-  }
-  return { ok: true, text: Buffer.concat(chunks).toString('utf8') };
-}
-
 function httpFailure(method: string, url: string, status: number, text: string, apiKey: string | undefined): Failure {
   const message = redact(truncateEnd(oneLine(serverMessage(text)), SERVER_MESSAGE_CHARS), apiKey);
   const said = message ? `: ${message}` : '';
@@ -166,31 +177,13 @@ function serverMessage(text: string): string {
   }
 }
 
-interface FetchContext {
-  method: string;
-  url: string;
-  timeoutMs: number;
-  timeout: AbortSignal;
-  signal?: AbortSignal;
-  apiKey?: string;
-}
-
-function classifyFetchError(err: unknown, ctx: FetchContext): Failure {
-  const where = `${ctx.method} ${ctx.url}`;
-  if (ctx.signal?.aborted) {
-    const reason = ctx.signal.reason as { name?: string } | undefined;
-    if (reason?.name === 'TimeoutError') return fail('timeout', `${where}: stopped at the overall deadline before the server answered`);
-    return fail('cancelled', `${where}: cancelled`);
-  }
-  if (ctx.timeout.aborted) {
-    return fail('timeout', `${where}: no complete answer within ${seconds(ctx.timeoutMs)} (the request timeout); the server may be overloaded or hung`);
-  }
+function classifyError(err: unknown, where: string, apiKey: string | undefined): Failure {
   const codes = errorCodes(err);
   if (codes.includes('ECONNREFUSED')) {
     return fail('connection_refused', `${where}: connection refused (the server is not running, or still loading the model)`);
   }
   const code = codes[0];
-  const message = redact(oneLine(errorMessage(err)), ctx.apiKey);
+  const message = redact(oneLine(errorMessage(err)), apiKey);
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return fail('network_error', `${where}: cannot resolve the host (${code})`);
   return fail('network_error', `${where}: ${message}${code ? ` (${code})` : ''}`);
 }

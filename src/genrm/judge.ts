@@ -13,6 +13,8 @@ export interface JudgeContext {
   model: string;
   maxTokens: number;
   seed: number;
+  /** vLLM's per-request `priority`, sent only when set (see `JudgeCheckOptions.priority`). */
+  priority?: number;
   http: RequestOptions;
 }
 
@@ -32,7 +34,8 @@ export type Judgment =
 /** Sends one judging request and parses its verdict. */
 export async function judgeOnce(input: JudgeInput, ctx: JudgeContext): Promise<Judgment> {
   const started = performance.now();
-  const body = buildJudgeRequest(input, { model: ctx.model, maxTokens: ctx.maxTokens, seed: ctx.seed });
+  const request = buildJudgeRequest(input, { model: ctx.model, maxTokens: ctx.maxTokens, seed: ctx.seed });
+  const body = ctx.priority === undefined ? request : { ...request, priority: ctx.priority };
   const answer = await createChatCompletion(ctx.baseUrl, body, ctx.http);
   const durationMs = () => performance.now() - started;
   if (!answer.ok) {

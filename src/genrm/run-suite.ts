@@ -29,7 +29,8 @@ export interface SuiteRunOptions {
   seed?: number;
   /** How many cases are judged at once. @default all of them */
   concurrency?: number;
-  fetch?: typeof fetch;
+  /** vLLM's per-request `priority`, sent only when set (see `JudgeCheckOptions.priority`). */
+  priority?: number;
 }
 
 export interface CaseResult {
@@ -80,12 +81,11 @@ export async function runSuite(cases: readonly SuiteCase[], options: SuiteRunOpt
     apiKey: options.apiKey,
     timeoutMs: options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
     signal: options.signal,
-    fetch: options.fetch,
   };
   const served = await checkModelServed(baseUrl, model, http);
   if (!served.ok) return finish({ passed: false, kind: served.kind, reason: served.reason, cases: [] });
 
-  const ctx: JudgeContext = { baseUrl, model, maxTokens: options.maxTokens ?? DEFAULT_MAX_TOKENS, seed: options.seed ?? DEFAULT_SEED, http };
+  const ctx: JudgeContext = { baseUrl, model, maxTokens: options.maxTokens ?? DEFAULT_MAX_TOKENS, seed: options.seed ?? DEFAULT_SEED, priority: options.priority, http };
   const results = await mapConcurrent(cases, options.concurrency ?? cases.length, (c) => judgeCase(c, ctx));
   for (const r of results) r.reason = redact(r.reason, options.apiKey);
   const failed = results.filter((r) => !r.passed);

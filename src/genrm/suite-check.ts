@@ -27,7 +27,7 @@ export async function runSuiteCheck(o: SuiteCheckOptions): Promise<SuiteCheckRes
   const maxTokens = o.maxTokens ?? DEFAULT_MAX_TOKENS;
   const base = normalizeBaseUrl(o.baseUrl);
   const tokenize = base.ok
-    ? await serverTokenizer(base.value, model, { apiKey: o.apiKey, timeoutMs: Math.min(o.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS, 30_000), signal: o.signal, fetch: o.fetch })
+    ? await serverTokenizer(base.value, model, { apiKey: o.apiKey, timeoutMs: Math.min(o.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS, 30_000), signal: o.signal })
     : null;
   let cases;
   try {

@@ -4,6 +4,14 @@
  * tests switch at runtime.
  *
  * When healthy, it judges correctly in either order: it looks for which response holds "1+2=3".
+ *
+ * Like vLLM it has a scheduler: `slots` requests run at once (vLLM's max_num_seqs), the rest wait
+ * in a FIFO queue, ordered by `priority` first (lower first) when `priorityScheduling` is on (as
+ * vLLM's `--scheduling-policy priority`; a waiting request never displaces a running one, vLLM
+ * issue 40004). A trainer load generator keeps requests in that queue, `/metrics` reports
+ * vllm:num_requests_running / vllm:num_requests_waiting / vllm:generation_tokens_total, `/health`
+ * slows while requests wait, and `stall` freezes the engine (requests run, no token advances,
+ * `/health` still 200).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -43,7 +51,12 @@ export const FAULT_MODES = [
   'health-down', // /health answers 503; the API still works
 ] as const;
 
-export type FakeMode = (typeof HEALTHY_MODES)[number] | (typeof FAULT_MODES)[number];
+/** Transport faults: the server misbehaves below the JSON level. */
+export const TRANSPORT_FAULTS = [
+  'stall-body', // 200 with headers and one byte of the body, then nothing (the connection stays open)
+] as const;
+
+export type FakeMode = (typeof HEALTHY_MODES)[number] | (typeof FAULT_MODES)[number] | (typeof TRANSPORT_FAULTS)[number];
 
 export interface FakeGenrmOptions {
   mode?: FakeMode;
@@ -57,10 +70,29 @@ export interface FakeGenrmOptions {
   port?: number;
   /** Judging beyond 1+2 (suite cases, labelled rows, a window, /tokenize); replaces `mode` when set. */
   behaviour?: JudgeBehaviour;
+  /** Requests that run at once (vLLM's max_num_seqs). @default 64 */
+  slots?: number;
+  /** Order the queue by `priority` first, as vLLM's `--scheduling-policy priority`. @default false */
+  priorityScheduling?: boolean;
+  /** Delay of /health while requests wait in the queue. @default 0 */
+  healthDelayUnderLoadMs?: number;
+  /** Generated tokens per second per running request. @default 200 */
+  tokensPerSecond?: number;
+}
+
+export interface LoadOptions {
+  /** Trainer requests kept outstanding (running or waiting). */
+  concurrency: number;
+  /** How long one trainer request runs once it has a slot. */
+  serviceMs: number;
 }
 
 export interface FakeStats {
   judgments: number;
+  /** Judgments answered (not cancelled), and trainer requests finished. */
+  judgmentsAnswered: number;
+  trainerDone: number;
+  metrics: number;
   models: number;
   health: number;
   unauthorized: number;
@@ -82,6 +114,23 @@ export interface FakeGenrm {
   readonly stats: FakeStats;
   /** The judging requests received, oldest first (at most the last 50). */
   readonly judgeRequests: RecordedRequest[];
+  slots: number;
+  priorityScheduling: boolean;
+  healthDelayUnderLoadMs: number;
+  /** The engine is stuck: running requests make no progress, nothing new starts, /health stays 200. */
+  stall: boolean;
+  /** /metrics answers 404 (a server without metrics). */
+  metricsOff: boolean;
+  /** Requests running now (judgments and trainer requests). */
+  readonly running: number;
+  /** Requests waiting for a slot. */
+  readonly waiting: number;
+  readonly generationTokens: number;
+  /** The next `n` judgments prefer the wrong response (a sampling fluke), then the mode applies again. */
+  misjudgeNext(n?: number): void;
+  /** Keeps `concurrency` trainer requests outstanding until stopLoad(). */
+  startLoad(options: LoadOptions): void;
+  stopLoad(): void;
   /** Stops listening and drops every open connection (clients then see connection refused). */
   stop(): Promise<void>;
   /** Listens again on the same port after stop(). */
@@ -98,10 +147,111 @@ interface VerdictValues {
   ranking: number | string;
 }
 
+interface Job {
+  priority: number;
+  seq: number;
+  remainingMs: number;
+  trainer: boolean;
+  done: () => void;
+}
+
 export async function startFakeGenrm(options: FakeGenrmOptions = {}): Promise<FakeGenrm> {
   const model = options.model ?? FAKE_MODEL;
   let server: Server | undefined;
   let port = options.port ?? 0;
+  const tokensPerSecond = options.tokensPerSecond ?? 200;
+  const runningJobs = new Set<Job>();
+  const queue: Job[] = [];
+  let seq = 0;
+  let tokens = 0;
+  let wrongLeft = 0;
+  let load: LoadOptions | null = null;
+  let outstandingTrainer = 0;
+  let ticker: NodeJS.Timeout | undefined;
+  let lastTick = performance.now();
+
+  /** Starts waiting jobs while slots are free (never while stalled), in FIFO or priority order. */
+  function admit(): void {
+    if (fake.stall) return;
+    while (runningJobs.size < fake.slots && queue.length) {
+      let best = 0;
+      if (fake.priorityScheduling) {
+        for (let i = 1; i < queue.length; i++) {
+          const a = queue[i];
+          const b = queue[best];
+          if (a.priority < b.priority || (a.priority === b.priority && a.seq < b.seq)) best = i;
+        }
+      }
+      const job = queue.splice(best, 1)[0];
+      if (job.remainingMs <= 0) {
+        job.done();
+        continue;
+      }
+      runningJobs.add(job);
+    }
+    ensureTicker();
+  }
+
+  function tick(): void {
+    const now = performance.now();
+    const dt = now - lastTick;
+    lastTick = now;
+    if (!fake.stall) {
+      for (const job of [...runningJobs]) {
+        const step = Math.min(dt, job.remainingMs);
+        tokens += (step * tokensPerSecond) / 1000;
+        job.remainingMs -= dt;
+        if (job.remainingMs <= 0) {
+          runningJobs.delete(job);
+          job.done();
+        }
+      }
+    }
+    topUpLoad();
+    admit();
+    if (runningJobs.size === 0 && queue.length === 0 && ticker) {
+      clearInterval(ticker);
+      ticker = undefined;
+    }
+  }
+
+  function ensureTicker(): void {
+    if (ticker || (runningJobs.size === 0 && queue.length === 0)) return;
+    lastTick = performance.now();
+    ticker = setInterval(tick, 20);
+    ticker.unref();
+  }
+
+  /** Queues a request; resolves when it finished. `cancel` removes it (the client went away). */
+  function schedule(serviceMs: number, priority: number, trainer: boolean): { finished: Promise<void>; cancel: () => void } {
+    let job!: Job;
+    const finished = new Promise<void>((resolve) => {
+      job = { priority, seq: seq++, remainingMs: serviceMs, trainer, done: resolve };
+    });
+    queue.push(job);
+    admit();
+    return {
+      finished,
+      cancel: () => {
+        runningJobs.delete(job);
+        const i = queue.indexOf(job);
+        if (i >= 0) queue.splice(i, 1);
+        admit();
+      },
+    };
+  }
+
+  function topUpLoad(): void {
+    while (load && outstandingTrainer < load.concurrency) {
+      outstandingTrainer++;
+      void schedule(load.serviceMs, 0, true).finished.then(() => {
+        outstandingTrainer--;
+        fake.stats.trainerDone++;
+        topUpLoad();
+      });
+    }
+  }
+
   const fake: FakeGenrm = {
     get baseUrl() {
       return `http://127.0.0.1:${port}/v1`;
@@ -115,10 +265,37 @@ export async function startFakeGenrm(options: FakeGenrmOptions = {}): Promise<Fa
     mode: options.mode ?? 'plain',
     apiKey: options.apiKey,
     judgeDelayMs: options.judgeDelayMs ?? 0,
-    stats: { judgments: 0, models: 0, health: 0, unauthorized: 0 },
+    stats: { judgments: 0, judgmentsAnswered: 0, trainerDone: 0, metrics: 0, models: 0, health: 0, unauthorized: 0 },
     judgeRequests: [],
     behaviour: options.behaviour,
     behaviourStats: newBehaviourStats(),
+    slots: options.slots ?? 64,
+    priorityScheduling: options.priorityScheduling ?? false,
+    healthDelayUnderLoadMs: options.healthDelayUnderLoadMs ?? 0,
+    stall: false,
+    metricsOff: false,
+    get running() {
+      return runningJobs.size;
+    },
+    get waiting() {
+      return queue.length;
+    },
+    get generationTokens() {
+      return Math.floor(tokens);
+    },
+    misjudgeNext(n = 1) {
+      wrongLeft = n;
+    },
+    startLoad(o: LoadOptions) {
+      load = o;
+      topUpLoad();
+    },
+    stopLoad() {
+      load = null;
+      for (const job of [...queue]) if (job.trainer) queue.splice(queue.indexOf(job), 1);
+      for (const job of [...runningJobs]) if (job.trainer) runningJobs.delete(job);
+      outstandingTrainer = 0;
+    },
     async stop() {
       const s = server;
       server = undefined;
@@ -151,11 +328,17 @@ export async function startFakeGenrm(options: FakeGenrmOptions = {}): Promise<Fa
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/health') {
       fake.stats.health++;
+      if (fake.healthDelayUnderLoadMs > 0 && queue.length > 0) await new Promise((resolve) => setTimeout(resolve, fake.healthDelayUnderLoadMs));
       if (fake.mode === 'health-down') return sendText(res, 503, '');
       return sendText(res, 200, '');
     }
     if (path === '/tokenize' && req.method === 'POST' && fake.behaviour?.tokenize) {
       return serveTokenize(fake.behaviour, fake.behaviourStats, await readJson(req), res);
+    }
+    if (path === '/metrics') {
+      fake.stats.metrics++;
+      if (fake.metricsOff) return sendJson(res, 404, { detail: 'Not Found' });
+      return sendText(res, 200, metricsText(model, runningJobs.size, queue.length, Math.floor(tokens)), 'text/plain; version=0.0.4; charset=utf-8');
     }
     if (path.startsWith('/v1/')) {
       if (fake.apiKey !== undefined && req.headers.authorization !== `Bearer ${fake.apiKey}`) {
@@ -193,9 +376,26 @@ export async function startFakeGenrm(options: FakeGenrmOptions = {}): Promise<Fa
     const r2 = messages.find((m) => m.role === 'response_2')?.content ?? '';
     const secondIsRight = r2.includes(CORRECT) && !r1.includes(CORRECT);
 
-    const mode = fake.mode;
-    if (mode === 'hang') return; // never answers; the client's timeout must end it
-    if (fake.judgeDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, fake.judgeDelayMs));
+    if (fake.mode === 'hang') return; // never answers; the client's timeout must end it
+    if (fake.mode === 'stall-body') {
+      // Headers and one byte of the body, then nothing: the client's own bound must end it.
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': '1000' });
+      res.write('{');
+      return;
+    }
+    const priority = typeof (body as { priority?: unknown }).priority === 'number' ? (body as { priority: number }).priority : 0;
+    const job = schedule(fake.judgeDelayMs, priority, false);
+    const onClose = () => job.cancel();
+    res.once('close', onClose);
+    await job.finished;
+    res.off('close', onClose);
+    if (res.destroyed) return;
+    fake.stats.judgmentsAnswered++;
+    let mode = fake.mode;
+    if (wrongLeft > 0) {
+      wrongLeft--;
+      mode = 'wrong-verdict';
+    }
     if (mode === 'http-500') {
       return sendJson(res, 500, { object: 'error', message: 'CUDA error: an illegal memory access was encountered', type: 'InternalServerError', code: 500 });
     }
@@ -208,6 +408,23 @@ export async function startFakeGenrm(options: FakeGenrmOptions = {}): Promise<Fa
 
   await fake.start();
   return fake;
+}
+
+/** vLLM's metric names and labels (`vllm/v1/metrics/loggers.py`). */
+function metricsText(model: string, running: number, waiting: number, tokens: number): string {
+  const labels = `{engine="0",model_name="${model}"}`;
+  return [
+    '# HELP vllm:num_requests_running Number of requests in model execution batches.',
+    '# TYPE vllm:num_requests_running gauge',
+    `vllm:num_requests_running${labels} ${running}.0`,
+    '# HELP vllm:num_requests_waiting Number of requests waiting to be processed.',
+    '# TYPE vllm:num_requests_waiting gauge',
+    `vllm:num_requests_waiting${labels} ${waiting}.0`,
+    '# HELP vllm:generation_tokens_total Number of generation tokens processed.',
+    '# TYPE vllm:generation_tokens_total counter',
+    `vllm:generation_tokens_total${labels} ${tokens}.0`,
+    '',
+  ].join('\n');
 }
 
 /** vLLM-like validation of the parts of the request the protocol fixes. */
