@@ -123,6 +123,7 @@ export function addGenrm(scope: Construct, c: Config): GenrmParts {
       recheckSeconds: c.gate.recheckSeconds,
       requestTimeoutSeconds: c.gate.requestTimeoutSeconds,
       maxTokens: c.gate.maxTokens,
+      maxModelLen: c.vllm.maxModelLen,
       readinessPeriodSeconds: c.probes.readinessPeriodSeconds,
       stallSeconds: c.gate.stallSeconds,
       drainMaxSeconds: c.drain.maxSeconds,

@@ -81,6 +81,19 @@ describe('the judge gate in the server pod', async () => {
     expect(p.terminationGracePeriodSeconds).toBe(960);
   });
 
+  it('sizes the first check\'s judging suite for the server\'s window (vllm.maxModelLen) and refuses a window too small for it', async () => {
+    const env = async (config: Record<string, unknown>) =>
+      Object.fromEntries(container(find(await synth(config), 'Deployment').spec.template.spec, 'judge-gate').env.map((x: any) => [x.name, x.value]));
+    expect((await env({})).GENRM_GATE_MAX_MODEL_LEN).toBe('40000');
+    expect((await env({ vllm: { maxModelLen: 65536 } })).GENRM_GATE_MAX_MODEL_LEN).toBe('65536');
+    // 16384 tokens of window minus 16384 of max_tokens leave nothing for the long-context case.
+    const refused = await synth({ vllm: { maxModelLen: 16384 } }).then(
+      () => null,
+      (err: { problems?: string[] }) => err.problems ?? [],
+    );
+    expect(refused).toContainEqual(expect.stringMatching(/^gate\.maxTokens: is 16384 with vllm\.maxModelLen 16384: the gate's first check could never pass/));
+  });
+
   it('refuses, in the construct too, a grace period that does not hold the drain plus vLLM\'s stop (property)', () => {
     const base = validateConfig({});
     fc.assert(

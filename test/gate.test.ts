@@ -7,8 +7,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CARD_CASES, LONG_CASE_ID, SHORT_CASES } from '../src/genrm/suite.ts';
 import { startFakeGenrm, type FakeGenrm, type FakeMode } from './fakes/genrm-server.ts';
 import { get, metricValue, pollReady, ROOT, spawnGate, startGateProcess, waitFor, type GateProcess } from './helpers/gate-process.ts';
+
+/** The first check judges the whole judging suite: the card's pair, the short cases and the long one. */
+const SUITE_SIZE = CARD_CASES.length + SHORT_CASES.length + 1;
 
 const KEY = 'sk-gate-0a1b2c3d4e5f';
 
@@ -47,7 +51,15 @@ describe('genrm gate (1 s recheck, API key required)', () => {
     const r = await pollReady(gate.port, 200, 30_000);
     expect(r.body).toMatchObject({ ready: true });
     const check = gate.logs().find((l) => l.event === 'check');
-    expect(check).toMatchObject({ event: 'check', passed: true, kind: null, scores: { card: { score_1: 1, score_2: 5, ranking: 6 }, mirrored: { score_1: 5, score_2: 1, ranking: 1 } } });
+    // The first check is the whole judging suite, every case judged right.
+    expect(check).toMatchObject({
+      event: 'check',
+      passed: true,
+      kind: null,
+      judgingRequests: SUITE_SIZE,
+      scores: { card: { score_1: 1, score_2: 5, ranking: 6 }, 'card-mirrored': { score_1: 5, score_2: 1, ranking: 1 } },
+    });
+    expect(Object.keys(check!.scores as object).sort()).toEqual([...CARD_CASES, ...SHORT_CASES].map((c) => c.id).concat(LONG_CASE_ID).sort());
     expect(typeof check?.durationMs).toBe('number');
     expect(Number.isNaN(Date.parse(String(check?.ts)))).toBe(false);
   });
@@ -130,12 +142,12 @@ describe('genrm gate configured from the environment (default 60 s minimum reche
     });
     try {
       await pollReady(gate.port, 200, 30_000);
-      expect(fake.stats.judgments).toBe(2);
+      expect(fake.stats.judgments).toBe(SUITE_SIZE);
       await Promise.all(Array.from({ length: 100 }, () => get(gate.port, '/ready')));
       for (let i = 0; i < 20; i++) expect((await get(gate.port, '/ready')).status).toBe(200);
       const metrics = (await get(gate.port, '/metrics')).body;
-      expect(fake.stats.judgments).toBe(2);
-      expect(metricValue(metrics, 'genrm_gate_judging_requests_total')).toBe(2);
+      expect(fake.stats.judgments).toBe(SUITE_SIZE);
+      expect(metricValue(metrics, 'genrm_gate_judging_requests_total')).toBe(SUITE_SIZE);
       expect(fake.stats.health).toBeLessThan(20);
       expect((fake.judgeRequests.at(-1)?.body as { max_tokens: number }).max_tokens).toBe(4096);
       expect(await get(gate.port, '/nope')).toMatchObject({ status: 404 });

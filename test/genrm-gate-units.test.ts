@@ -51,6 +51,8 @@ describe('gate settings', () => {
       stallSeconds: 300,
       drainMaxSeconds: 300,
       priority: undefined,
+      suite: 'full',
+      maxModelLen: 40000,
       fast: false,
     });
   });
@@ -335,7 +337,7 @@ describe('check loop', () => {
 
   it('waits for the model, then judges; only the loop judges', async () => {
     const fake = await startFakeGenrm({ mode: 'wrong-model' });
-    const settings: GateSettings = { baseUrl: fake.baseUrl, model: 'nvidia/Qwen3-Nemotron-235B-A22B-GenRM-2603', apiKey: undefined, host: '127.0.0.1', port: 0, recheckSeconds: 0.2, requestTimeoutSeconds: 5, maxTokens: 100, stallSeconds: 300, drainMaxSeconds: 5, priority: undefined, fast: true };
+    const settings: GateSettings = { baseUrl: fake.baseUrl, model: 'nvidia/Qwen3-Nemotron-235B-A22B-GenRM-2603', apiKey: undefined, host: '127.0.0.1', port: 0, recheckSeconds: 0.2, requestTimeoutSeconds: 5, maxTokens: 100, stallSeconds: 300, drainMaxSeconds: 5, priority: undefined, suite: 'full', maxModelLen: 40000, fast: true };
     const state = initialGateState();
     const events: Record<string, unknown>[] = [];
     const calls: JudgeCheckOptions[] = [];
@@ -375,7 +377,7 @@ describe('check loop', () => {
 describe('check loop: judging cost', () => {
   it('judges both orders first and after a failure, then one order per recheck, alternating', async () => {
     const fake = await startFakeGenrm({ mode: 'plain' });
-    const settings: GateSettings = { baseUrl: fake.baseUrl, model: 'nvidia/Qwen3-Nemotron-235B-A22B-GenRM-2603', apiKey: undefined, host: '127.0.0.1', port: 0, recheckSeconds: 0.05, requestTimeoutSeconds: 5, maxTokens: 100, stallSeconds: 300, drainMaxSeconds: 5, priority: undefined, fast: true };
+    const settings: GateSettings = { baseUrl: fake.baseUrl, model: 'nvidia/Qwen3-Nemotron-235B-A22B-GenRM-2603', apiKey: undefined, host: '127.0.0.1', port: 0, recheckSeconds: 0.05, requestTimeoutSeconds: 5, maxTokens: 100, stallSeconds: 300, drainMaxSeconds: 5, priority: undefined, suite: 'full', maxModelLen: 40000, fast: true };
     const state = initialGateState();
     const calls: JudgeCheckOptions[] = [];
     const stop = new AbortController();
@@ -433,6 +435,8 @@ describe('check loop: busy is not broken, one failure is confirmed', () => {
     stallSeconds: 300,
     drainMaxSeconds: 5,
     priority: undefined,
+    suite: 'full',
+    maxModelLen: 40000,
     fast: true,
     ...o,
   });

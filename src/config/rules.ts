@@ -3,6 +3,7 @@
  * Single-field rules live in the schema.
  */
 import { planFromConfig, startupBudgetSeconds } from '../plan/compute.ts';
+import { longCaseRoomProblem } from '../genrm/suite.ts';
 import { managedFlagUses } from './engine-args.ts';
 import { MANAGED_ENV, MAX_STARTUP_SECONDS, type Config } from './schema.ts';
 
@@ -52,6 +53,15 @@ export function checkRules(c: Config): Problem[] {
   }
   for (const name of Object.keys(c.vllm.env)) {
     if (Object.hasOwn(MANAGED_ENV, name)) add(`vllm.env.${name}`, `is managed by genrm-deploy (set ${MANAGED_ENV[name]} instead)`);
+  }
+
+  // The gate's first check judges the whole suite; its long-context case needs room in the window.
+  const room = longCaseRoomProblem(c.vllm.maxModelLen, c.gate.maxTokens);
+  if (room) {
+    add(
+      'gate.maxTokens',
+      `is ${c.gate.maxTokens} with vllm.maxModelLen ${c.vllm.maxModelLen}: the gate's first check could never pass (${room.replace(/: raise.*$/, '')}) (lower gate.maxTokens or raise vllm.maxModelLen)`,
+    );
   }
 
   // The kubelet runs the preStop hook (the gate's drain) inside the grace period, then SIGTERM.

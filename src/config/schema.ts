@@ -19,6 +19,7 @@ import {
   rule,
 } from './kube-rules.ts';
 import { MAX_TIMER_SECONDS } from '../genrm/limits.ts';
+import { CARD_MAX_MODEL_LEN } from '../genrm/request.ts';
 
 /** Hardware profiles (their defaults live in profiles.ts). */
 export const PROFILE_NAMES = ['h100-tp8', 'h200-tp8', 'h200-dp2-tp4'] as const;
@@ -210,7 +211,7 @@ export const configSchema = z
           .int()
           .min(1024, 'must be at least 1024 tokens')
           .max(MAX_CONTEXT_TOKENS, `must be at most ${MAX_CONTEXT_TOKENS} (the model's 128k-token limit)`)
-          .default(40000)
+          .default(CARD_MAX_MODEL_LEN)
           .describe('--max-model-len in tokens.'),
         gpuMemoryUtilization: z
           .number()

@@ -56,6 +56,11 @@ export interface JudgeGateProps {
   readonly requestTimeoutSeconds?: number;
   /** max_tokens of the judging request. @default 16384 */
   readonly maxTokens?: number;
+  /**
+   * vLLM's `--max-model-len`: the gate's first check runs the whole judging suite, whose
+   * long-context case is sized to fill most of this window. @default 40000
+   */
+  readonly maxModelLen?: number;
   /** Period of the readiness probe that asks `/ready` (s). @default 10 */
   readonly readinessPeriodSeconds?: number;
   /** No generated token this long while requests run or wait: `/engine/live` answers 503 (s). @default 300 */
@@ -108,6 +113,7 @@ export class JudgeGate extends Construct {
       GENRM_GATE_RECHECK_SECONDS: kplus.EnvValue.fromValue(String(p.recheckSeconds ?? 600)),
       GENRM_GATE_REQUEST_TIMEOUT_SECONDS: kplus.EnvValue.fromValue(String(p.requestTimeoutSeconds ?? 300)),
       GENRM_GATE_MAX_TOKENS: kplus.EnvValue.fromValue(String(p.maxTokens ?? 16384)),
+      GENRM_GATE_MAX_MODEL_LEN: kplus.EnvValue.fromValue(String(p.maxModelLen ?? 40000)),
       GENRM_GATE_STALL_SECONDS: kplus.EnvValue.fromValue(String(p.stallSeconds ?? 300)),
       GENRM_GATE_DRAIN_MAX_SECONDS: kplus.EnvValue.fromValue(String(this.drainMaxSeconds)),
     };

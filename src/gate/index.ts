@@ -21,6 +21,6 @@ export { createEngineMonitor, metricsUrl, type EngineMonitor, type HealthView } 
 export { parseEngineMetrics, type EngineSample } from './vllm-metrics.ts';
 export { createDrain, type Drain, type DrainResult } from './drain.ts';
 export { GateMetrics, CHECK_DURATION_BUCKETS } from './metrics.ts';
-export { firstCheck, nextCheckDelayMs, runCheckLoop, DEFAULT_LOOP_TIMING, PATIENCE, type LoopTiming } from './loop.ts';
+export { nextCheckDelayMs, runCheckLoop, DEFAULT_LOOP_TIMING, PATIENCE, type LoopTiming } from './loop.ts';
 export { jsonLineLogger, silentLogger, type GateLogger } from './log.ts';
 export { initialGateState, type GateState, type CheckRecord } from './state.ts';

@@ -2,7 +2,9 @@
  * The check loop: the ONLY place where the gate sends judging requests.
  *
  *   wait until /models lists the model (cheap polls, backoff 1 s doubling to 30 s)
- *   → run the first check (both orders) → record, log
+ *   → run the first check: the whole judging suite (--suite full, the default: every case of
+ *     src/genrm/suite.ts, concurrently, the long-context case sized for --max-model-len), or the
+ *     1+2 pair in both orders (--suite card); repeated until it passes → record, log
  *   → sleep: the recheck interval after a pass; after a failure 15 s doubling up to the interval
  *   → periodic rechecks judge one order, alternating; a failed one is confirmed at once by a full
  *     check (both orders), and only a failed confirmation counts
@@ -16,9 +18,10 @@
  * timeout) a late judgment is a `timeout` failure.
  */
 import { setTimeout as sleepTimer } from 'node:timers/promises';
-import { BOTH_ORDERS, runJudgeCheck, type JudgeCheckOptions, type JudgeCheckResult, type OrderName } from '../genrm/check.ts';
+import { BOTH_ORDERS, type JudgeCheckResult, type OrderName } from '../genrm/check.ts';
 import { listServedModels, MAX_TIMER_MS } from '../genrm/client.ts';
 import { seconds } from '../genrm/text.ts';
+import { runGateCheck, type GateCheckOptions } from './gate-check.ts';
 import type { GateLogger } from './log.ts';
 import type { GateMetrics } from './metrics.ts';
 import type { GateSettings } from './settings.ts';
@@ -62,16 +65,8 @@ export interface CheckLoopDeps {
   timing?: Partial<LoopTiming>;
   /** @default - never busy (every late judgment is a timeout) */
   progress?: ProgressSource;
-  /** For tests; defaults to firstCheck. */
-  check?: (options: JudgeCheckOptions) => Promise<JudgeCheckResult>;
-}
-
-/**
- * The check that makes a pod Ready, and that confirms a failed recheck. Today the model card's
- * 1+2 example in the requested orders; a larger judging suite plugs in here.
- */
-export function firstCheck(options: JudgeCheckOptions): Promise<JudgeCheckResult> {
-  return runJudgeCheck(options);
+  /** For tests; defaults to runGateCheck. */
+  check?: (options: GateCheckOptions) => Promise<JudgeCheckResult>;
 }
 
 /** Delay before the next check: the interval after a pass, exponential backoff after failures. */
@@ -101,7 +96,9 @@ export async function runCheckLoop(deps: CheckLoopDeps): Promise<void> {
       const periodic = fullCheckPassed && failures === 0;
       const orders: readonly OrderName[] = periodic ? [nextSingle] : BOTH_ORDERS;
       if (periodic) nextSingle = nextSingle === 'card' ? 'mirrored' : 'card';
-      let attempt = await attemptCheck(deps, timing, orders);
+      // Until a first check has passed (the pod was never Ready) every check is the first check.
+      const suite = fullCheckPassed || settings.suite === 'card' ? undefined : { name: settings.suite, maxModelLen: settings.maxModelLen };
+      let attempt = await attemptCheck(deps, timing, orders, suite);
       let full = orders.length === BOTH_ORDERS.length;
       if ('cancelled' in attempt) return;
       if (!attempt.inconclusive && !attempt.result.passed && periodic) {
@@ -144,9 +141,9 @@ export async function runCheckLoop(deps: CheckLoopDeps): Promise<void> {
  * busy and generating (each look is evidence that the loop works), and is stopped when the server
  * shows no progress (a `timeout` failure) or at PATIENCE x the timeout (inconclusive).
  */
-async function attemptCheck(deps: CheckLoopDeps, timing: LoopTiming, orders: readonly OrderName[]): Promise<Attempt> {
+async function attemptCheck(deps: CheckLoopDeps, timing: LoopTiming, orders: readonly OrderName[], suite?: GateCheckOptions['suite']): Promise<Attempt> {
   const { settings, state, signal } = deps;
-  const check = deps.check ?? firstCheck;
+  const check = deps.check ?? runGateCheck;
   const softMs = settings.requestTimeoutSeconds * 1000;
   const hardMs = Math.min(PATIENCE * softMs, MAX_TIMER_MS - 60_000);
   const started = performance.now();
@@ -175,6 +172,7 @@ async function attemptCheck(deps: CheckLoopDeps, timing: LoopTiming, orders: rea
   try {
     const result = await check({
       orders,
+      suite,
       baseUrl: settings.baseUrl,
       model: settings.model,
       apiKey: settings.apiKey,

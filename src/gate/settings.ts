@@ -3,7 +3,8 @@
  * them), then defaults. One validation step that reports every bad value at once.
  */
 import { MAX_TIMER_SECONDS } from '../genrm/client.ts';
-import { DEFAULT_MAX_TOKENS, DEFAULT_MODEL } from '../genrm/request.ts';
+import { CARD_MAX_MODEL_LEN, DEFAULT_MAX_TOKENS, DEFAULT_MODEL } from '../genrm/request.ts';
+import { SUITE_NAMES, type SuiteName } from '../genrm/suite.ts';
 import { normalizeBaseUrl } from '../genrm/urls.ts';
 
 export const DEFAULT_GATE_PORT = 8081;
@@ -26,6 +27,8 @@ export const GATE_ENV = {
   stallSeconds: 'GENRM_GATE_STALL_SECONDS',
   drainMaxSeconds: 'GENRM_GATE_DRAIN_MAX_SECONDS',
   priority: 'GENRM_GATE_PRIORITY',
+  suite: 'GENRM_GATE_SUITE',
+  maxModelLen: 'GENRM_GATE_MAX_MODEL_LEN',
   apiKey: 'GENRM_API_KEY',
   /** For tests only: lifts the lower bound of every interval (and allows fractions). Never set it in a pod. */
   allowFastRecheck: 'GENRM_GATE_ALLOW_FAST_RECHECK',
@@ -43,6 +46,8 @@ export const GATE_OPTIONS = {
   'stall-seconds': { type: 'string' },
   'drain-max-seconds': { type: 'string' },
   priority: { type: 'string' },
+  suite: { type: 'string' },
+  'max-model-len': { type: 'string' },
 } as const;
 
 export type GateFlags = Partial<Record<keyof typeof GATE_OPTIONS, string | boolean | undefined>>;
@@ -66,6 +71,10 @@ export interface GateSettings {
   drainMaxSeconds: number;
   /** vLLM's `priority` on the gate's judging requests (lower is first); unset: not sent. */
   priority: number | undefined;
+  /** What the first check judges: the whole judging suite, or the 1+2 pair in both orders. */
+  suite: SuiteName;
+  /** The server's window (vLLM's --max-model-len): the suite's long-context case is sized for it. */
+  maxModelLen: number;
   /** Lower bounds of intervals lifted (tests only). */
   fast: boolean;
 }
@@ -142,9 +151,19 @@ export function resolveGateSettings(flags: GateFlags, env: NodeJS.ProcessEnv): G
       ? undefined
       : num('priority', GATE_ENV.priority, 0, (n) => (Number.isInteger(n) && Math.abs(n) <= 2 ** 31 ? null : 'must be an integer (lower is served first)'));
 
+  const suiteRaw = pick('suite', GATE_ENV.suite);
+  let suite: SuiteName = 'full';
+  if (suiteRaw.raw !== undefined) {
+    if ((SUITE_NAMES as readonly string[]).includes(suiteRaw.raw.trim())) suite = suiteRaw.raw.trim() as SuiteName;
+    else problems.push(`${suiteRaw.source}: must be one of ${SUITE_NAMES.join(', ')}, got '${suiteRaw.raw}'`);
+  }
+  const maxModelLen = num('max-model-len', GATE_ENV.maxModelLen, CARD_MAX_MODEL_LEN, (n) =>
+    Number.isInteger(n) && n >= 1024 && n <= 1_048_576 ? null : 'must be an integer number of tokens from 1024 to 1048576 (vLLM\'s --max-model-len)',
+  );
+
   if (problems.length) throw new GateConfigError(problems);
   const apiKey = env[GATE_ENV.apiKey] ? env[GATE_ENV.apiKey] : undefined;
-  return { baseUrl, model, apiKey, host, port, recheckSeconds, requestTimeoutSeconds, maxTokens, stallSeconds, drainMaxSeconds, priority, fast };
+  return { baseUrl, model, apiKey, host, port, recheckSeconds, requestTimeoutSeconds, maxTokens, stallSeconds, drainMaxSeconds, priority, suite, maxModelLen, fast };
 }
 
 /** The help text; `program` is how the user ran it (`genrm gate` or `node gate.mjs`). */
@@ -152,9 +171,10 @@ export function gateHelp(program: string): string {
   return `Usage: ${program} --base-url URL [options]
 
 The readiness gate for a vLLM pod serving ${DEFAULT_MODEL}.
-It waits until the model is listed by {base-url}/models, then judges the model card's 1+2 example
-in both orders, again every --recheck-seconds (one order, alternating; sooner, with backoff, after
-a failure). A failed recheck is confirmed at once by a full check before the pod turns unready. A
+It waits until the model is listed by {base-url}/models, then runs its first check: the whole
+judging suite (known-answer cases, one of them a long document sized for --max-model-len), or the
+model card's 1+2 example in both orders (--suite card); repeated, with backoff, until it passes.
+Then it judges the 1+2 example again every --recheck-seconds (one order, alternating). A failed recheck is confirmed at once by a full check before the pod turns unready. A
 judgment that is late while the server is busy and generating is inconclusive: the last verdict
 stands. Probes never trigger a judgment.
 
@@ -182,6 +202,10 @@ Options (flags win over the environment variable in brackets):
   --stall-seconds N         no generated token this long while requests run or wait: the engine is
                             stuck (default ${DEFAULT_STALL_SECONDS}, minimum ${MIN_STALL_SECONDS}) [${GATE_ENV.stallSeconds}]
   --drain-max-seconds N     longest wait of GET /drain (default: the --timeout) [${GATE_ENV.drainMaxSeconds}]
+  --suite full|card         what the first check judges: the judging suite (default) or the 1+2
+                            pair in both orders [${GATE_ENV.suite}]
+  --max-model-len N         the server's window (vLLM's --max-model-len, default ${CARD_MAX_MODEL_LEN}): the
+                            suite's long-context case fills most of it [${GATE_ENV.maxModelLen}]
   --priority=N              vLLM request priority of the judgments (lower is first; only with vLLM's
                             --scheduling-policy priority; default: not sent) [${GATE_ENV.priority}]
   -h, --help                show this help

@@ -63,7 +63,8 @@ export interface JudgeCheckOptions {
 export const BOTH_ORDERS: readonly OrderName[] = ['card', 'mirrored'];
 
 export interface OrderCheck {
-  order: OrderName;
+  /** The order judged ('card' or 'mirrored'); a suite case's id when the gate's first check ran the judging suite. */
+  order: OrderName | (string & {});
   /** Which response holds the correct answer in this order. */
   better: 'response_1' | 'response_2';
   response1: string;

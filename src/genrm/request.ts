@@ -15,6 +15,9 @@ export const CARD_SAMPLING = { temperature: 0.6, top_p: 0.95 } as const;
 /** The model card's generation budget: thinking plus the verdict. */
 export const DEFAULT_MAX_TOKENS = 16384;
 
+/** The model card's --max-model-len: the server's window in tokens. */
+export const CARD_MAX_MODEL_LEN = 40000;
+
 /** A fixed per-request seed, so that a failed check can be replayed (the card serves with --seed=1). */
 export const DEFAULT_SEED = 1;
 

@@ -37,6 +37,8 @@ export interface CaseResult {
   id: string;
   title: string;
   better: 1 | 2;
+  response1: string;
+  response2: string;
   passed: boolean;
   kind: FailureKind | null;
   /** Names the case, the right response and what went wrong (or the verdict). */
@@ -96,7 +98,7 @@ export async function runSuite(cases: readonly SuiteCase[], options: SuiteRunOpt
 
 async function judgeCase(c: SuiteCase, ctx: JudgeContext): Promise<CaseResult> {
   const label = `case '${c.id}' (${c.title}; response_${c.better} is right)`;
-  const base = { id: c.id, title: c.title, better: c.better };
+  const base = { id: c.id, title: c.title, better: c.better, response1: c.response1, response2: c.response2 };
   const judged = await judgeOnce({ history: c.history, response1: c.response1, response2: c.response2 }, ctx);
   if (!judged.ok) {
     return { ...base, passed: false, kind: judged.kind, reason: `${label}: ${judged.reason}`, verdict: null, finishReason: null, durationMs: judged.durationMs, promptTokens: null, completionTokens: null };

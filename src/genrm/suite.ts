@@ -165,21 +165,36 @@ export async function buildLongContextCase(sizing: SuiteSizing): Promise<SuiteCa
     throw new RangeError(`vllm.maxModelLen must be an integer of at most ${MAX_SUITE_WINDOW} tokens for the long-context case, got ${maxModelLen}`);
   }
   const budget = longPromptBudget(maxModelLen, maxTokens);
-  const estimate = (n: number) => estimateTokens(caseMessages(ledgerCase(n)));
-  const perRecord = (estimate(1000) - estimate(100)) / 900;
-  let records = Math.floor((budget - estimate(0)) / perRecord);
-  if (records < MIN_LONG_RECORDS) {
-    throw new RangeError(
-      `vllm.maxModelLen ${maxModelLen} leaves no room for the long-context case with max_tokens ${maxTokens} ` +
-        `(${Math.max(0, budget)} prompt tokens): raise vllm.maxModelLen or lower max_tokens`,
-    );
-  }
+  const room = longCaseRoomProblem(maxModelLen, maxTokens);
+  if (room) throw new RangeError(room);
+  let records = estimatedLongRecords(budget);
   let measured: { records: number; count: number } | null = null;
   if (sizing.tokenize) measured = await fitByTokenizer(sizing.tokenize, records, budget);
   if (measured) records = measured.records;
   const c = ledgerCase(records);
-  c.promptTokens = measured ? { count: measured.count, measuredBy: 'tokenize' } : { count: estimate(records), measuredBy: 'estimate' };
+  c.promptTokens = measured ? { count: measured.count, measuredBy: 'tokenize' } : { count: estimateTokens(caseMessages(c)), measuredBy: 'estimate' };
   return c;
+}
+
+/** Records of the long case that fit `budget` prompt tokens by the conservative estimate. */
+function estimatedLongRecords(budget: number): number {
+  const estimate = (n: number) => estimateTokens(caseMessages(ledgerCase(n)));
+  const perRecord = (estimate(1000) - estimate(100)) / 900;
+  return Math.floor((budget - estimate(0)) / perRecord);
+}
+
+/**
+ * Why the window has no room for the long-context case (fewer than MIN_LONG_RECORDS records fit
+ * by the conservative estimate), or null when it has. Synth checks the config with it, so that a
+ * gate is never deployed with a first check that cannot pass.
+ */
+export function longCaseRoomProblem(maxModelLen: number, maxTokens: number): string | null {
+  const budget = longPromptBudget(maxModelLen, maxTokens);
+  if (estimatedLongRecords(budget) >= MIN_LONG_RECORDS) return null;
+  return (
+    `vllm.maxModelLen ${maxModelLen} leaves no room for the long-context case with max_tokens ${maxTokens} ` +
+    `(${Math.max(0, budget)} prompt tokens): raise vllm.maxModelLen or lower max_tokens`
+  );
 }
 
 /** Scales the record count from two measurements, then shrinks until the prompt fits the budget. */

@@ -15,7 +15,9 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { answerJudgment, newBehaviourStats, readJson, serveTokenize, type BehaviourStats, type JudgeBehaviour } from './judge-behaviours.ts';
+import { answerJudgment, newBehaviourStats, readJson, serveTokenize, suiteOracle, type BehaviourStats, type JudgeBehaviour } from './judge-behaviours.ts';
+
+const suiteCases = suiteOracle();
 
 export const FAKE_MODEL = 'nvidia/Qwen3-Nemotron-235B-A22B-GenRM-2603';
 
@@ -374,7 +376,10 @@ export async function startFakeGenrm(options: FakeGenrmOptions = {}): Promise<Fa
     const messages = (body as { messages: { role: string; content: string }[] }).messages;
     const r1 = messages.find((m) => m.role === 'response_1')?.content ?? '';
     const r2 = messages.find((m) => m.role === 'response_2')?.content ?? '';
-    const secondIsRight = r2.includes(CORRECT) && !r1.includes(CORRECT);
+    // The judging suite's cases are judged right (the gate's first check sends them); any other
+    // pair by the 1+2 rule.
+    const known = suiteCases(messages);
+    const secondIsRight = known !== null ? known === 2 : r2.includes(CORRECT) && !r1.includes(CORRECT);
 
     if (fake.mode === 'hang') return; // never answers; the client's timeout must end it
     if (fake.mode === 'stall-body') {

@@ -5,6 +5,7 @@
  * answers, and a count of requests in flight.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { CARD_CASES, SHORT_CASES } from '../../src/genrm/suite.ts';
 
 export interface Message {
   role: string;
@@ -70,6 +71,28 @@ export function pairOracle(pairs: readonly { response1: string; response2: strin
     known.set(JSON.stringify([p.response2, p.response1]), p.better === 1 ? 2 : 1);
   }
   return (messages) => known.get(JSON.stringify([responseText(messages, 1), responseText(messages, 2)])) ?? null;
+}
+
+/**
+ * Reads the judging suite's long-context ledger like a judge that looked the account up: the right
+ * response names the holder and balance on the account's own line. Null for any other request.
+ */
+export function ledgerOracle(messages: Message[]): 1 | 2 | null {
+  const question = messages.find((m) => m.role === 'user' && /Who holds account (K-\d+)/.test(m.content));
+  if (!question) return null;
+  const id = /Who holds account (K-\d+)/.exec(question.content)![1];
+  const line = question.content.split('\n').find((l) => l.startsWith(`${id} |`));
+  if (!line) return null;
+  const [, holder, , balance] = line.split(' | ');
+  const names = (n: 1 | 2) => responseText(messages, n).includes(holder) && responseText(messages, n).includes(balance.replace(' EUR', ''));
+  if (names(1) === names(2)) return null;
+  return names(1) ? 1 : 2;
+}
+
+/** Knows every case of the judging suite: the short ones by their texts, the long one by reading it. */
+export function suiteOracle(): JudgeBehaviour['oracle'] {
+  const known = pairOracle([...CARD_CASES, ...SHORT_CASES]);
+  return (messages) => known(messages) ?? ledgerOracle(messages);
 }
 
 function responseText(messages: Message[], n: 1 | 2): string {
