@@ -5,6 +5,7 @@
  * else (`kubectl edit`, `kubectl scale`, an autoscaler) changed one of them since. genrm stops and
  * names the fields; `--force-conflicts` takes them over.
  */
+import { terminalSafe } from '../cli/terminal.ts';
 import { toYamlStream } from './manifest.ts';
 import { runKubectl } from './run.ts';
 import type { KubeTarget } from './target.ts';
@@ -25,5 +26,5 @@ export async function applyServerSide(target: KubeTarget, objects: readonly Kube
     input: toYamlStream(objects),
     requests: objects.length + 3,
   });
-  return stdout.split('\n').map((l) => l.trim()).filter(Boolean);
+  return terminalSafe(stdout).split('\n').map((l) => l.trim()).filter(Boolean);
 }
