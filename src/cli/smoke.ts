@@ -15,6 +15,7 @@ import { redact, seconds } from '../genrm/text.ts';
 import { normalizeBaseUrl } from '../genrm/urls.ts';
 import { numberOption, parseCommandArgs } from './args.ts';
 import { OperationError, UserError } from './errors.ts';
+import { terminalSafe } from './terminal.ts';
 
 export const DEFAULT_SMOKE_TIMEOUT_SECONDS = 900;
 
@@ -75,7 +76,7 @@ export async function run(argv: string[]): Promise<number> {
       throw new OperationError(`smoke: cannot write the JUnit report to ${values.junit}: ${(err as Error).message}`);
     }
   }
-  process.stdout.write(values.json ? `${JSON.stringify(toJson(result), null, 2)}\n` : summary(result));
+  process.stdout.write(terminalSafe(values.json ? `${JSON.stringify(toJson(result), null, 2)}\n` : summary(result)));
   if (!result.passed) throw new OperationError(`smoke check failed [${result.kind}]: ${result.reason}`);
   return 0;
 }
