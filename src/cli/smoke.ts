@@ -116,7 +116,9 @@ async function runSmokeCheck(o: SmokeOptions): Promise<JudgeCheckResult> {
   if (deadline.aborted && result.kind === 'timeout') {
     result.reason = `the check did not finish within ${seconds(timeoutMs)} (--timeout): ${result.reason}`;
   }
-  result.reason = redact(result.reason, o.apiKey);
+  // Reasons quote the server: no key, and no escape sequences (the --json consumer prints them too).
+  result.reason = terminalSafe(redact(result.reason, o.apiKey));
+  for (const c of result.checks) c.reason = terminalSafe(redact(c.reason, o.apiKey));
   return result;
 }
 
