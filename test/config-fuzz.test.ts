@@ -116,7 +116,7 @@ describe('config loading never crashes (in-process, fixed seed)', () => {
 
   it('arbitrary values at every key: a config or a UserError', async () => {
     let synthesized = 0;
-    for (const path of paths) {
+    for (const [i, path] of paths.entries()) {
       let synthesizedHere = 0;
       await fc.assert(
         fc.asyncProperty(value, async (v) => {
@@ -124,11 +124,24 @@ describe('config loading never crashes (in-process, fixed seed)', () => {
           const outcome = await load(toYaml(docWith(path, v)), synthesizedHere === 0);
           if (outcome === 'valid' && synthesizedHere++ === 0) synthesized++;
         }),
-        { seed: SEED, numRuns: 12, endOnFailure: true },
+        { seed: SEED + i, numRuns: 12, endOnFailure: true }, // a seed per key: different values at each
       );
     }
     expect(synthesized).toBeGreaterThan(10); // some values were valid and went through synthesis
   }, 120_000);
+
+  it('arbitrary YAML syntax at every key (aliases, tags, flow collections): a config or a UserError', async () => {
+    for (const [i, path] of paths.entries()) {
+      const keys = path.split('.');
+      const head = keys.map((k, i) => `${'  '.repeat(i)}${k}:`).join('\n');
+      await fc.assert(
+        fc.asyncProperty(yamlText, async (snippet) => {
+          await load(`${head} ${snippet}\n`, false);
+        }),
+        { seed: SEED + i, numRuns: 8, endOnFailure: true },
+      );
+    }
+  }, 60_000);
 
   it('arbitrary combinations of keys: a config or a UserError', async () => {
     const doc = fc.array(fc.tuple(fc.constantFrom(...paths), value), { minLength: 1, maxLength: 6 }).map((entries) => {
