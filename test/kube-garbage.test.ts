@@ -56,9 +56,9 @@ describe('a kubectl that prints garbage on `get`', () => {
 });
 
 describe('a kubectl that prints garbage for every verb', () => {
-  it('escape sequences: status, apply, delete, logs and diff never crash nor pass them on', async () => {
+  it('escape sequences: status, apply, delete, logs (--follow too) and diff never crash nor pass them on', async () => {
     const env = garbage('escapes');
-    for (const args of [['status'], ['apply'], ['delete', '--yes'], ['logs'], ['diff']]) {
+    for (const args of [['status'], ['apply'], ['delete', '--yes'], ['logs'], ['logs', '--follow'], ['diff']]) {
       const r = await runCli(args, env);
       expect([0, 1, 3], `${args.join(' ')}: ${r.stderr}`).toContain(r.exitCode);
       expect(r.stderr, args.join(' ')).not.toMatch(STACK);
