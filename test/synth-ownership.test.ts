@@ -82,6 +82,21 @@ describe('helm output goes only into a chart folder genrm owns', () => {
     expect(await readFile(join(chart, '..', 'outside.yaml'), 'utf8')).toBe('not genrm\n'); // a marker line outside the chart is ignored
     expect((await readFile(join(chart, CHART_MARKER), 'utf8')).split('\n').filter((l) => l && !l.startsWith('#')).sort()).toEqual(['Chart.yaml', 'templates/genrm.k8s.yaml', 'values.yaml']);
   });
+
+  it('a chart written by an older genrm (no marker, only its own files) is adopted; one with a foreign file is not', async () => {
+    const chart = join(await mkdtemp(join(dir, 'old-chart-')), 'chart');
+    expect((await runGenrm(['synth', '--format', 'helm', '--out', chart])).exitCode).toBe(0);
+    await rm(join(chart, CHART_MARKER));
+    const adopted = await runGenrm(['synth', '--format', 'helm', '--out', chart]);
+    expect(adopted.exitCode, adopted.stderr).toBe(0);
+    expect(await readFile(join(chart, CHART_MARKER), 'utf8')).toMatch(/^templates\/genrm\.k8s\.yaml$/m);
+
+    await rm(join(chart, CHART_MARKER));
+    await writeFile(join(chart, 'templates', 'NOTES.txt'), 'mine\n');
+    const refused = await runGenrm(['synth', '--format', 'helm', '--out', chart]);
+    expect(refused.exitCode).toBe(2);
+    expect(await readFile(join(chart, 'templates', 'NOTES.txt'), 'utf8')).toBe('mine\n');
+  });
 });
 
 describe('raw output replaces only genrm.k8s.yaml', () => {
