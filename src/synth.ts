@@ -1,14 +1,15 @@
 /**
- * Synthesis: from a validated config to Kubernetes objects and to `dist/*.k8s.yaml`, written
- * atomically (into a temp dir beside the output, then moved into place).
+ * Synthesis: from a validated config to Kubernetes objects and to `dist/*.k8s.yaml`, each file
+ * replaced atomically, and nothing but genrm's own manifests touched.
  */
-import { mkdir, mkdtemp, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve, basename } from 'node:path';
+import { join } from 'node:path';
 import { App, YamlOutputType } from 'cdk8s';
 import { GenrmChart } from '../charts/genrm-chart.ts';
 import { UserError } from './cli/errors.ts';
 import type { Config } from './config/schema.ts';
+import { prepareOutDir, writeFileAtomically } from './out-dir.ts';
 import { planFromConfig } from './plan/compute.ts';
 
 /** A synthesized Kubernetes object, as plain JSON. */
@@ -66,23 +67,18 @@ export async function synthToText(config: Config): Promise<Record<string, string
 }
 
 /**
- * Synthesizes `config` into `outDir`, replacing its `*.k8s.yaml` files only when everything was
- * written: files are synthesized into a temp dir next to `outDir`, then moved into place.
- * Returns the paths written.
+ * Synthesizes `config` into `outDir` (created when missing). Synthesis happens first, elsewhere,
+ * so a failure writes nothing; then each manifest (`genrm.k8s.yaml`) replaces its previous
+ * version atomically. Only genrm's own manifests are written, and no file is ever deleted: other
+ * tools' manifests in the same folder stay. Returns the paths written.
  */
 export async function synthToDir(config: Config, outDir: string): Promise<string[]> {
-  const target = resolve(outDir);
-  await mkdir(dirname(target), { recursive: true });
-  const tmp = await mkdtemp(join(dirname(target), `.tmp-${basename(target)}-`));
-  try {
-    const written = await synthInto(config, tmp);
-    await mkdir(target, { recursive: true });
-    for (const old of await readdir(target)) {
-      if (old.endsWith('.k8s.yaml') && !written.includes(old)) await rm(join(target, old));
-    }
-    for (const f of written) await rename(join(tmp, f), join(target, f));
-    return written.map((f) => join(target, f));
-  } finally {
-    await rm(tmp, { recursive: true, force: true });
+  const manifests = await synthToText(config);
+  const target = await prepareOutDir('synth', outDir);
+  const written: string[] = [];
+  for (const [name, text] of Object.entries(manifests)) {
+    await writeFileAtomically('synth', join(target, name), text);
+    written.push(join(target, name));
   }
+  return written;
 }

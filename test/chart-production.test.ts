@@ -78,7 +78,7 @@ describe('Helm and kustomize output', () => {
     const r = await runGenrm(['synth', '--format', 'helm', '--chart-version', '1.4.0', '--out', out, '--config', example]);
     expect(r.exitCode, r.stderr).toBe(0);
     const chart = parseAllDocuments(await readFile(join(out, 'Chart.yaml'), 'utf8'))[0].toJS();
-    expect(chart).toMatchObject({ apiVersion: 'v2', name: 'genrm', type: 'application', version: '1.4.0' });
+    expect(chart).toMatchObject({ apiVersion: 'v2', name: 'genrm', type: 'application', version: '1.4.0', kubeVersion: '>=1.29.0-0' }); // native sidecars (the gate)
     expect(await readdir(join(out, 'templates'))).toEqual(['genrm.k8s.yaml']);
     const template = await readFile(join(out, 'templates', 'genrm.k8s.yaml'), 'utf8');
     // Helm actions: escaped literal "{{" (the dashboard's legends use {{pod}}) and the release revision

@@ -131,7 +131,9 @@ describe('network policy', () => {
     expect(dl.spec.ingress).toEqual([]);
     expect(dl.spec.egress).toContainEqual({ to: [{ ipBlock: { cidr: '0.0.0.0/0' } }], ports: [{ port: 443, protocol: 'TCP' }] });
     expect(dl.spec.podSelector.matchLabels['app.kubernetes.io/component']).toBe('weights-download');
-    for (const o of objects) if (o.kind === 'NetworkPolicy') expect(() => validateKubeObject(o)).not.toThrow();
+    const policies = objects.filter((o) => o.kind === 'NetworkPolicy');
+    expect(policies.map((o) => o.metadata.name).sort()).toEqual(['genrm-server', 'genrm-weights-download']);
+    for (const o of policies) expect(() => validateKubeObject(o)).not.toThrow();
   });
 
   it('is off by default', async () => {

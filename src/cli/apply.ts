@@ -111,7 +111,12 @@ function immutableJob(err: unknown, objects: KubeObject[]): KubeObject | undefin
 }
 
 async function prune(target: KubeTarget, objects: KubeObject[], config: Config, out: (s: string) => void): Promise<void> {
-  const live = await getByLabel(target, pruneTypes(objects, await servedResourceTypes(target)), deploymentSelector(config.name));
+  const live = await servedResourceTypes(target)
+    .then((served) => getByLabel(target, pruneTypes(objects, served), deploymentSelector(config.name)))
+    .catch((err: unknown) => {
+      if (err instanceof KubectlError) throw new OperationError(`the objects were applied, but pruning stopped: ${err.message}`);
+      throw err;
+    });
   const leftovers = planPrune(objects, live, config.name, config.namespace);
   if (leftovers.length === 0) return;
   const refs = leftovers.map(resourceRef);

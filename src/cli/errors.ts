@@ -6,6 +6,8 @@
  *
  * Everything else is a bug and is printed with its stack (exit 1).
  */
+import { terminalSafe } from './terminal.ts';
+
 export class UserError extends Error {
   readonly exitCode = 2;
   /** One line per problem, each `path: what is wrong (how to fix)`. */
@@ -25,8 +27,13 @@ export class OperationError extends Error {
   }
 }
 
-/** Formats an error for stderr once, at the CLI's top; returns the exit code. */
-export function reportError(err: unknown, write: (s: string) => void = (s) => process.stderr.write(s)): number {
+/**
+ * Formats an error for stderr once, at the CLI's top; returns the exit code. Messages may quote
+ * outside text (a server's answer, kubectl's stderr, a config key), so escape sequences and
+ * control characters are removed before they reach the terminal.
+ */
+export function reportError(err: unknown, writeRaw: (s: string) => void = (s) => process.stderr.write(s)): number {
+  const write = (s: string) => writeRaw(terminalSafe(s));
   if (err instanceof UserError) {
     write(`genrm: ${err.message}\n`);
     for (const p of err.problems) write(`  - ${p}\n`);

@@ -40,7 +40,7 @@ export function usage(): string {
     'Commands:',
     ...lines,
     '',
-    'Run `genrm <command> --help` for the options of a command.',
+    'Run `genrm <command> --help` (or `genrm help <command>`) for the options of a command.',
     'Exit codes: 0 success, 1 the operation failed, 2 usage or config error',
     '(genrm diff follows kubectl diff: 1 means there are changes, 3 that the diff failed).',
     '',
@@ -50,6 +50,14 @@ export function usage(): string {
 export async function main(argv: string[]): Promise<number> {
   try {
     const [first, ...rest] = argv;
+    if (first === 'help' && rest.length > 0) {
+      // `genrm help synth` is `genrm synth --help`.
+      const [command, ...extra] = rest;
+      if (extra.length > 0) throw new UserError(`help: unexpected argument '${extra[0]}' (run \`genrm help COMMAND\`)`);
+      const entry = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
+      if (!entry) throw new UserError(`unknown command '${command}' (run \`genrm --help\` for the list of commands)`);
+      return await (await entry.load()).run(['--help']);
+    }
     if (first === undefined || first === '--help' || first === '-h' || first === 'help') {
       process.stdout.write(usage());
       return first === undefined ? 2 : 0;
@@ -58,7 +66,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(`${version()}\n`);
       return 0;
     }
-    const entry = COMMANDS[first];
+    const entry = Object.hasOwn(COMMANDS, first) ? COMMANDS[first] : undefined;
     if (!entry) {
       throw new UserError(`unknown command '${first}' (run \`genrm --help\` for the list of commands)`);
     }

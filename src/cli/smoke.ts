@@ -17,6 +17,7 @@ import { normalizeBaseUrl } from '../genrm/urls.ts';
 import { numberOption, parseCommandArgs } from './args.ts';
 import { OperationError, UserError } from './errors.ts';
 import { defaultMaxModelLen, listCases, maxModelLenOption, runSuiteCommand, suiteFailure, suiteJson, suiteOption, suiteSummary } from './smoke-suite.ts';
+import { terminalSafe } from './terminal.ts';
 
 export const DEFAULT_SMOKE_TIMEOUT_SECONDS = 900;
 
@@ -91,7 +92,7 @@ export async function run(argv: string[]): Promise<number> {
       throw new OperationError(`smoke: cannot write the JUnit report to ${values.junit}: ${(err as Error).message}`);
     }
   }
-  process.stdout.write(values.json ? `${JSON.stringify(toJson(result), null, 2)}\n` : summary(result));
+  process.stdout.write(terminalSafe(values.json ? `${JSON.stringify(toJson(result), null, 2)}\n` : summary(result)));
   if (!result.passed) throw new OperationError(`smoke check failed [${result.kind}]: ${result.reason}`);
   return 0;
 }
@@ -139,7 +140,9 @@ async function runSmokeCheck(o: SmokeOptions): Promise<JudgeCheckResult> {
   if (deadline.aborted && result.kind === 'timeout') {
     result.reason = `the check did not finish within ${seconds(timeoutMs)} (--timeout): ${result.reason}`;
   }
-  result.reason = redact(result.reason, o.apiKey);
+  // Reasons quote the server: no key, and no escape sequences (the --json consumer prints them too).
+  result.reason = terminalSafe(redact(result.reason, o.apiKey));
+  for (const c of result.checks) c.reason = terminalSafe(redact(c.reason, o.apiKey));
   return result;
 }
 

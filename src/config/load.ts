@@ -3,13 +3,16 @@
  * cross-field rules. Every problem becomes one `path: what is wrong (how to fix)` line of a
  * `UserError` (exit 2).
  */
-import { readFile } from 'node:fs/promises';
-import { parseDocument } from 'yaml';
+import { constants } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
 import { z } from 'zod';
 import { UserError } from '../cli/errors.ts';
 import { checkRules } from './rules.ts';
 import { applyProfile } from './profiles.ts';
 import { configSchema, type Config } from './schema.ts';
+import { CONFIG_LIMITS, formatPath, parseYaml } from './yaml.ts';
+
+export { CONFIG_LIMITS, formatPath, parseYaml };
 
 /** Validates an already-parsed document (an object, or undefined for "all defaults"). */
 export function validateConfig(doc: unknown, source = 'config'): Config {
@@ -27,37 +30,58 @@ export function validateConfig(doc: unknown, source = 'config'): Config {
 /** Reads and validates a YAML config file; with no file, the defaults (the model card's). */
 export async function loadConfig(file?: string): Promise<Config> {
   if (file === undefined) return validateConfig(undefined, 'the default config');
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why =
-      code === 'ENOENT' ? 'does not exist' : code === 'EACCES' ? 'is not readable (permission denied)' : code === 'EISDIR' ? 'is a directory, not a file' : `cannot be read (${code ?? (err as Error).message})`;
-    throw new UserError(`config file ${file} ${why} (pass --config with the path of a YAML file)`);
-  }
+  const text = await readConfigFile(file);
   return validateConfig(parseYaml(text, file), `config file ${file}`);
 }
 
-/** Parses YAML text into a plain object, or throws a `UserError` naming the line. */
-export function parseYaml(text: string, file: string): Record<string, unknown> | undefined {
-  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    throw new UserError(
-      `config file ${file} is not valid YAML`,
-      doc.errors.map((e) => {
-        const line = e.linePos?.[0];
-        return `${line ? `line ${line.line}, column ${line.col}` : 'YAML'}: ${e.message.split('\n')[0]} (fix the YAML syntax)`;
-      }),
+/**
+ * The text of a config file. A directory, a device (`/dev/urandom`), a pipe or a socket is
+ * refused before reading, and so is a file over `CONFIG_LIMITS.maxBytes`: nothing is read past it.
+ */
+export async function readConfigFile(file: string): Promise<string> {
+  const refuse = (why: string) => new UserError(`config file ${file} ${why} (pass --config with the path of a YAML file)`);
+  let handle: FileHandle;
+  try {
+    // O_NONBLOCK: opening a named pipe does not wait for a writer; it is refused below.
+    handle = await open(file, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw refuse(
+      code === 'ENOENT' || code === 'ENOTDIR'
+        ? 'does not exist'
+        : code === 'EACCES' || code === 'EPERM'
+          ? 'is not readable (permission denied)'
+          : code === 'EISDIR'
+            ? 'is a directory, not a file'
+            : `cannot be read (${code ?? (err as Error).message})`,
     );
   }
-  const value = doc.toJS({ maxAliasCount: 100 }) as unknown;
-  if (value === null || value === undefined) return undefined;
-  if (typeof value !== 'object' || Array.isArray(value)) {
-    const kind = Array.isArray(value) ? 'a list' : `a ${typeof value}`;
-    throw new UserError(`config file ${file} holds ${kind}, not a mapping (write keys such as 'replicas: 1' at the top level)`);
+  try {
+    const stat = await handle.stat();
+    if (stat.isDirectory()) throw refuse('is a directory, not a file');
+    if (!stat.isFile()) throw refuse('is not a regular file (a device, a pipe or a socket): save the config to a file first');
+    const max = CONFIG_LIMITS.maxBytes;
+    const tooLarge = () => refuse(`is larger than ${max / 1024} KiB, the limit for a config: is it the right file?`);
+    if (stat.size > max) throw tooLarge();
+    const buffer = Buffer.alloc(max + 1);
+    let length = 0;
+    for (;;) {
+      const { bytesRead } = await handle.read(buffer, length, buffer.length - length, null);
+      if (bytesRead === 0) break;
+      length += bytesRead;
+      if (length > max) throw tooLarge();
+    }
+    try {
+      return new TextDecoder('utf-8', { fatal: true }).decode(buffer.subarray(0, length));
+    } catch {
+      throw refuse('is not UTF-8 text');
+    }
+  } catch (err) {
+    if (err instanceof UserError) throw err;
+    throw refuse(`cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  } finally {
+    await handle.close();
   }
-  return value as Record<string, unknown>;
 }
 
 function formatIssue(issue: z.core.$ZodIssue): string[] {
@@ -70,14 +94,11 @@ function formatIssue(issue: z.core.$ZodIssue): string[] {
   return [`${path}: ${describeIssue(issue)}`];
 }
 
-export function formatPath(path: PropertyKey[]): string {
-  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`)).join('');
-}
-
 function describeIssue(issue: z.core.$ZodIssue): string {
   switch (issue.code) {
     case 'invalid_type': {
       const got = (issue as { input?: unknown }).input;
+      if (typeof got === 'number' && !Number.isFinite(got)) return `must be a finite number, got ${got} (write a number such as 1)`;
       if (issue.expected === 'int' && typeof got === 'number') return `must be a whole number, got ${got}`;
       const gotKind = got === undefined ? 'nothing' : got === null ? 'null' : Array.isArray(got) ? 'a list' : typeof got;
       return `expected ${issue.expected}, got ${gotKind} (write a ${issue.expected} value)`;

@@ -50,8 +50,9 @@ export function mergeDefaults(base: Record<string, unknown>, over: Record<string
  */
 export function applyProfile(doc: unknown): unknown {
   if (!isPlainObject(doc)) return doc;
-  const name = (doc.profile ?? 'h100-tp8') as string;
-  const profile = (PROFILES as Record<string, Profile | undefined>)[name];
+  const name = doc.profile ?? 'h100-tp8';
+  // Own names only: `profile: constructor` must not find Object's machinery.
+  const profile = typeof name === 'string' && Object.hasOwn(PROFILES, name) ? PROFILES[name as ProfileName] : undefined;
   if (!profile) return doc;
   return mergeDefaults(profile.defaults as Record<string, unknown>, doc);
 }

@@ -53,7 +53,11 @@ export function parseChatCompletion(body: unknown): ParseResult {
   try {
     if (!isRecord(body)) return bad(`the response is not a JSON object (got ${describe(body)})`);
     const choices = body.choices;
-    if (!Array.isArray(choices) || choices.length === 0) return bad('the response has no choices[0]');
+    if (!Array.isArray(choices) || choices.length === 0) {
+      // Some servers and proxies answer an error with HTTP 200: report their message.
+      const error = serverError(body);
+      return bad(error === undefined ? 'the response has no choices[0]' : `the server answered with an error instead of choices: ${error}`);
+    }
     const choice = choices[0];
     if (!isRecord(choice) || !isRecord(choice.message)) return bad('the response has no choices[0].message');
     const finishReason = typeof choice.finish_reason === 'string' ? choice.finish_reason : null;
@@ -221,6 +225,15 @@ function describe(v: unknown): string {
   if (typeof v === 'string') return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v);
   if (typeof v === 'number') return String(v);
   return typeof v;
+}
+
+/** The message of an OpenAI-style error body (`{"error": {"message"}}`, `{"error": "..."}`, `{"message"}`), bounded. */
+function serverError(body: Record<string, unknown>): string | undefined {
+  const error = body.error;
+  const message = isRecord(error) ? error.message : typeof error === 'string' ? error : body.object === 'error' ? body.message : undefined;
+  if (typeof message !== 'string' && !isRecord(error)) return undefined;
+  const text = typeof message === 'string' ? message : JSON.stringify(error);
+  return JSON.stringify(text.length > ANSWER_TAIL_CHARS ? `${text.slice(0, ANSWER_TAIL_CHARS)}…` : text);
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {

@@ -9,6 +9,7 @@
  * handed over (see handover.ts), so that the apply does not reset it.
  */
 import { handOverReplicas } from './handover.ts';
+import { terminalSafe } from '../cli/terminal.ts';
 import { toYamlStream } from './manifest.ts';
 import { runKubectl } from './run.ts';
 import type { KubeTarget } from './target.ts';
@@ -30,5 +31,5 @@ export async function applyServerSide(target: KubeTarget, objects: readonly Kube
     input: toYamlStream(objects),
     requests: objects.length + 3,
   });
-  return [...handedOver, ...stdout.split('\n').map((l) => l.trim()).filter(Boolean)];
+  return [...handedOver, ...terminalSafe(stdout).split('\n').map((l) => l.trim()).filter(Boolean)];
 }

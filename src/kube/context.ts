@@ -1,4 +1,5 @@
 /** The kubeconfig's current context, and whether the cluster answers at all. */
+import { terminalSafe } from '../cli/terminal.ts';
 import { KubectlError } from './failure.ts';
 import { runKubectl } from './run.ts';
 import type { KubeTarget } from './target.ts';
@@ -17,7 +18,11 @@ export async function currentContext(target: KubeTarget, signal?: AbortSignal): 
     return target.context;
   }
   const { stdout } = await runKubectl(target, ['config', 'current-context'], { operation: 'read the current context', namespaced: false, signal });
-  return stdout.trim();
+  const name = terminalSafe(stdout).trim();
+  if (name === '' || name.includes('\n') || name.length > 253) {
+    throw new KubectlError('unexpected-output', '`kubectl config current-context` printed no context name (an empty or multi-line answer): check it with `kubectl config current-context`');
+  }
+  return name;
 }
 
 /**
@@ -28,7 +33,8 @@ export async function currentContext(target: KubeTarget, signal?: AbortSignal): 
 export async function checkReachable(target: KubeTarget, signal?: AbortSignal, deadlineMs?: number): Promise<string> {
   const { stdout } = await runKubectl(target, ['get', '--raw', '/version'], { operation: 'reach the cluster', namespaced: false, signal, deadlineMs });
   try {
-    return (JSON.parse(stdout) as { gitVersion?: string }).gitVersion ?? 'unknown';
+    const version = (JSON.parse(stdout) as { gitVersion?: unknown } | null)?.gitVersion;
+    return typeof version === 'string' ? terminalSafe(version) : 'unknown';
   } catch {
     return 'unknown';
   }

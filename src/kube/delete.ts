@@ -1,4 +1,5 @@
 /** `kubectl delete <refs>`: remove named objects of the target namespace. */
+import { terminalSafe } from '../cli/terminal.ts';
 import { runKubectl } from './run.ts';
 import type { KubeTarget } from './target.ts';
 
@@ -21,5 +22,5 @@ export async function deleteObjects(target: KubeTarget, refs: readonly string[],
     operation: `delete ${refs.join(', ')}`,
     requests: refs.length + 3 + (options.wait ? Math.ceil(waitSeconds / target.requestTimeoutSeconds) : 0),
   });
-  return stdout.split('\n').map((l) => l.trim()).filter(Boolean);
+  return terminalSafe(stdout).split('\n').map((l) => l.trim()).filter(Boolean);
 }

@@ -1,4 +1,5 @@
 /** `kubectl diff --server-side --field-manager=genrm -f -`: what an apply would change. */
+import { terminalSafe } from '../cli/terminal.ts';
 import { FIELD_MANAGER } from './apply.ts';
 import { toYamlStream } from './manifest.ts';
 import { runKubectl } from './run.ts';
@@ -16,5 +17,5 @@ export async function diffServerSide(target: KubeTarget, objects: readonly KubeO
     requests: objects.length + 3,
     okExitCodes: [1],
   });
-  return { changed: exitCode === 1, diff: stdout };
+  return { changed: exitCode === 1, diff: terminalSafe(stdout) };
 }

@@ -5,6 +5,7 @@ import type { KubeTarget } from './target.ts';
 import type { KubeEvent } from './types.ts';
 
 export async function getEvents(target: KubeTarget): Promise<KubeEvent[]> {
-  const { stdout } = await runKubectl(target, ['get', 'events', '-o', 'json'], { operation: 'list the events', requests: 3 });
-  return parseList(stdout).items as KubeEvent[];
+  const args = ['get', 'events', '-o', 'json'];
+  const { stdout } = await runKubectl(target, args, { operation: 'list the events', requests: 3 });
+  return parseList(stdout, `kubectl ${args.join(' ')}`).items as KubeEvent[];
 }

@@ -17,6 +17,7 @@ export type KubectlFailureKind =
   | 'conflict' // server-side apply field conflict
   | 'immutable' // an update touched an immutable field
   | 'not-found'
+  | 'unexpected-output' // kubectl succeeded but printed something genrm cannot read
   | 'other';
 
 /** A kubectl call that failed; `message` is the one sentence genrm prints. */

@@ -1,4 +1,5 @@
 /** `kubectl get <types> -l <selector> -o json`: this deployment's live objects. */
+import { parseKubectlList } from './output.ts';
 import { runKubectl } from './run.ts';
 import { redactObject } from './sanitize.ts';
 import type { KubeTarget } from './target.ts';
@@ -11,18 +12,15 @@ import type { KubeList, LiveObject } from './types.ts';
 export async function getByLabel(target: KubeTarget, types: readonly string[], selector: string): Promise<LiveObject[]> {
   if (types.length === 0) return [];
   if (types.some((t) => /^secrets?(\.|$)/i.test(t))) throw new Error('genrm never reads Secrets');
-  const { stdout } = await runKubectl(target, ['get', types.join(','), '-l', selector, '-o', 'json'], {
-    operation: `list the ${types.join(', ')}`,
-    requests: 3,
-  });
-  return redactObject(parseList(stdout).items);
+  const args = ['get', types.join(','), '-l', selector, '-o', 'json'];
+  const { stdout } = await runKubectl(target, args, { operation: `list the ${types.join(', ')}`, requests: 3 });
+  return redactObject(parseList(stdout, `kubectl ${args.join(' ')}`).items);
 }
 
-/** Parses `kubectl get -o json` output: a List, or a single object. */
-export function parseList(stdout: string): KubeList {
-  const trimmed = stdout.trim();
-  if (trimmed === '') return { apiVersion: 'v1', kind: 'List', items: [] };
-  const doc = JSON.parse(trimmed) as KubeList | LiveObject;
-  if (Array.isArray((doc as KubeList).items)) return doc as KubeList;
-  return { apiVersion: 'v1', kind: 'List', items: [doc as LiveObject] };
+/**
+ * Parses `kubectl get -o json` output (a List, or a single object), checked: anything else is a
+ * `KubectlError` naming `command`.
+ */
+export function parseList(stdout: string, command = 'kubectl get -o json'): KubeList {
+  return parseKubectlList(stdout, command);
 }

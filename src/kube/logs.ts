@@ -1,4 +1,5 @@
 /** `kubectl logs`: an excerpt of one container's log, or a followed stream. */
+import { terminalSafe } from '../cli/terminal.ts';
 import { runKubectl, streamKubectl } from './run.ts';
 import type { KubeTarget } from './target.ts';
 
@@ -30,7 +31,8 @@ export function logArgs(query: LogQuery, follow = false): string[] {
 /** The last lines of a container's log. */
 export async function getLogs(target: KubeTarget, query: LogQuery): Promise<string> {
   const { stdout } = await runKubectl(target, logArgs(query), { operation: `read the ${query.container} log`, requests: 3 });
-  return stdout;
+  // Progress bars rewrite a line with `\r`: kept as line breaks, which readers split on anyway.
+  return terminalSafe(stdout.replace(/\r\n?/g, '\n'));
 }
 
 /** Streams a container's log to stdout until it ends or the user stops it. */

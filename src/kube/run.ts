@@ -5,6 +5,7 @@
  * become a `KubectlError` with one clear sentence.
  */
 import { execa } from 'execa';
+import { terminalSafe } from '../cli/terminal.ts';
 import { kubectlError } from './failure.ts';
 import { globalFlags, type KubeTarget } from './target.ts';
 
@@ -119,12 +120,17 @@ export async function runKubectl(target: KubeTarget, args: string[], options: Ru
  * since a stream runs until the user stops it. Call `checkReachable` first.
  */
 export async function streamKubectl(target: KubeTarget, args: string[], options: Pick<RunOptions, 'operation'>): Promise<number> {
-  const result = await execa(target.kubectl ?? 'kubectl', [...(target.context !== undefined ? [`--context=${target.context}`] : []), `--namespace=${target.namespace}`, ...args], {
+  const child = execa(target.kubectl ?? 'kubectl', [...(target.context !== undefined ? [`--context=${target.context}`] : []), `--namespace=${target.namespace}`, ...args], {
     stdin: 'ignore',
-    stdout: 'inherit',
+    stdout: 'pipe',
     stderr: 'pipe',
+    buffer: { stdout: false },
     reject: false,
   });
+  // The stream is outside text: no escape sequences reach the terminal (`\r` becomes a line break).
+  child.stdout?.setEncoding('utf8');
+  child.stdout?.on('data', (chunk: string) => process.stdout.write(terminalSafe(chunk.replace(/\r\n?/g, '\n'))));
+  const result = await child;
   if (result.exitCode === undefined && !result.isTerminated) {
     throw kubectlError({ operation: options.operation, stderr: '', spawnCode: (result as { code?: string }).code, requestTimeoutSeconds: target.requestTimeoutSeconds });
   }

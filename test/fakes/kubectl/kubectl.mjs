@@ -13,6 +13,10 @@
  *   steps/<n>/...      the same files for the n-th look: the n-th `get` that lists pods reads steps/<n>
  *                      (the last step repeats), so a rollout unfolds one poll at a time
  *
+ * $FAKE_KUBECTL_GARBAGE makes it a broken kubectl instead: it prints that garbage (one of
+ * GARBAGE's names) on stdout and exits 0 for the verbs in $FAKE_KUBECTL_GARBAGE_VERBS (a comma
+ * list such as `get,apply`; default every verb; `get-raw` is `get --raw`).
+ *
  * It answers with kubectl's real output shapes and messages, and exits with kubectl's codes.
  */
 import { appendFileSync, existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
@@ -30,6 +34,25 @@ const stateFile = process.env.FAKE_KUBECTL_STATE ?? (log ? `${log}.state.json` :
 
 const stdin = rawArgs.includes('-') ? readFileSync(0, 'utf8') : '';
 if (log) appendFileSync(log, `${JSON.stringify({ argv: rawArgs, stdin })}\n`);
+
+const ESC = '\u001b';
+const GARBAGE = {
+  'truncated-json': '{"items":[{"kind":',
+  html: '<!DOCTYPE html>\n<html><head><title>502 Bad Gateway</title></head>\n<body><h1>Bad Gateway</h1></body></html>\n',
+  'null-item': '{"apiVersion":"v1","kind":"List","items":[null]}\n',
+  'wrong-types': '{"apiVersion":"v1","kind":"List","items":[{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p","labels":"all"},"status":{"containerStatuses":"many"}}]}\n',
+  escapes: `${ESC}[2J${ESC}]0;pwned${String.fromCharCode(7)}deployment.apps/x serverside-applied ${ESC}[31mred\n`,
+};
+const garbage = process.env.FAKE_KUBECTL_GARBAGE;
+if (garbage !== undefined) {
+  const verbs = (process.env.FAKE_KUBECTL_GARBAGE_VERBS ?? '').split(',').filter(Boolean);
+  const first = rawArgs.find((a) => !a.startsWith('--'));
+  const verbName = first === 'get' && rawArgs.includes('--raw') ? 'get-raw' : first;
+  if (verbs.length === 0 || verbs.includes(verbName)) {
+    process.stdout.write(GARBAGE[garbage] ?? garbage);
+    process.exit(0);
+  }
+}
 
 const scenario = readJson(join(scenarioDir, 'scenario.json')) ?? {};
 const flags = {};
