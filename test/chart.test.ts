@@ -130,7 +130,7 @@ describe('the default config (the model card)', async () => {
     expect(pvc.spec.resources.requests.storage).toBe('600Gi');
     expect(pvc.spec.accessModes).toEqual(['ReadWriteOnce']);
     expect(objects.some((o) => o.kind === 'Job')).toBe(false);
-    expect(pod.initContainers.map((c: any) => c.name)).toEqual(['gpu-preflight', 'download-weights']);
+    expect(pod.initContainers.map((c: any) => c.name)).toEqual(['gpu-preflight', 'download-weights', 'judge-gate']);
     const dl = container(pod, 'download-weights');
     expect(dl.volumeMounts).toContainEqual({ name: 'weights', mountPath: '/models' });
     expect(dl.resources.limits['nvidia.com/gpu']).toBeUndefined();

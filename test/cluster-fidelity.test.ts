@@ -101,7 +101,8 @@ describe('what the apiserver enforces beyond the schema', async () => {
     vllm.resources.requests.cpu = '1e+300';
     vllm.resources.limits.gpu = 8;
     sts.spec.template.metadata.labels['a/b/c'] = 'x';
-    sts.spec.template.spec.containers[1].ports = [{ name: 'http', containerPort: vllm.ports[0].containerPort }];
+    // The gate is a native sidecar (an init container): it shares the pod's network with vLLM.
+    sts.spec.template.spec.initContainers.find((c: any) => c.name === 'judge-gate').ports = [{ name: 'http', containerPort: vllm.ports[0].containerPort }];
     sts.spec.template.spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions[0].values = ['NVIDIA H100'];
     const problems = apiserverProblems(objects).join('\n');
     for (const expected of [

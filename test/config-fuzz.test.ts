@@ -156,6 +156,8 @@ describe('config loading never crashes (in-process, fixed seed)', () => {
       }),
       { seed: SEED, numRuns: 150, endOnFailure: true },
     );
+    // Neither loading nor synthesis wrote to a shared prototype.
+    expect(Object.keys(Object.prototype)).toEqual([]);
   }, 120_000);
 
   it('arbitrary YAML text: a config or a UserError', async () => {
@@ -168,11 +170,16 @@ describe('config loading never crashes (in-process, fixed seed)', () => {
   }, 60_000);
 });
 
+/**
+ * Merges documents key by key. Keys such as `__proto__` (fast-check's dictionaries hold them as own
+ * keys) stay own keys: reading `into[k]` or assigning it would reach Object.prototype and pollute
+ * every object of the test process.
+ */
 function mergeInto(into: Record<string, unknown>, from: Record<string, unknown>): void {
   for (const [k, v] of Object.entries(from)) {
-    const cur = into[k];
+    const cur = Object.hasOwn(into, k) ? into[k] : undefined;
     if (cur && typeof cur === 'object' && !Array.isArray(cur) && v && typeof v === 'object' && !Array.isArray(v)) mergeInto(cur as Record<string, unknown>, v as Record<string, unknown>);
-    else into[k] = v;
+    else Object.defineProperty(into, k, { value: v, enumerable: true, writable: true, configurable: true });
   }
 }
 

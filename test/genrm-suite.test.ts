@@ -1,4 +1,6 @@
 /** The judging suite: its cases as data, the long case's sizing, and runSuite against the fake server. */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import fc from 'fast-check';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { mapConcurrent, runSuite } from '../src/genrm/run-suite.ts';
@@ -211,14 +213,31 @@ describe('the edges of sizing and scheduling', () => {
   });
 
   it('reads only an integer count from /tokenize', async () => {
-    const answer = (body: string, status = 200) => (async () => new Response(body, { status, headers: { 'content-type': 'application/json' } })) as typeof fetch;
-    const http = (f: typeof fetch) => ({ timeoutMs: 5000, fetch: f });
+    // A real server on 127.0.0.1 answering each POST /tokenize with the next canned body.
+    const answers: { body: string; status: number }[] = [];
+    const server = createServer((req, res) => {
+      req.resume();
+      const a = answers.shift() ?? { body: '{}', status: 500 };
+      res.writeHead(a.status, { 'content-type': 'application/json' });
+      res.end(a.body);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
+    const http = { timeoutMs: 5000 };
     const msgs = [{ role: 'user' as const, content: 'x' }];
-    expect(await tokenizeMessages('http://127.0.0.1:9/v1', 'm', msgs, http(answer('{"count": 12, "max_model_len": 40000}')))).toEqual({ ok: true, value: { count: 12, maxModelLen: 40000 } });
-    for (const bad of ['{"count": "12"}', '{"count": 1.5}', '{"count": -1}', '{}', 'null']) {
-      expect(await tokenizeMessages('http://127.0.0.1:9/v1', 'm', msgs, http(answer(bad)))).toMatchObject({ ok: false, kind: 'bad_response' });
+    const answer = (body: string, status = 200) => answers.push({ body, status });
+    try {
+      answer('{"count": 12, "max_model_len": 40000}');
+      expect(await tokenizeMessages(base, 'm', msgs, http)).toEqual({ ok: true, value: { count: 12, maxModelLen: 40000 } });
+      for (const bad of ['{"count": "12"}', '{"count": 1.5}', '{"count": -1}', '{}', 'null']) {
+        answer(bad);
+        expect(await tokenizeMessages(base, 'm', msgs, http)).toMatchObject({ ok: false, kind: 'bad_response' });
+      }
+      answer('{"detail":"Not Found"}', 404);
+      expect(await serverTokenizer(base, 'm', http)).toBeNull();
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
     }
-    expect(await serverTokenizer('http://127.0.0.1:9/v1', 'm', http(answer('{"detail":"Not Found"}', 404)))).toBeNull();
   });
 
   it('mapConcurrent keeps the order and never exceeds its limit (property)', async () => {

@@ -109,7 +109,7 @@ describe('the real CLI refuses managed settings with exit 2, naming the key to u
   it.each([
     [{ extraArgs: ['-tp', '4'] }, 'vllm.extraArgs[0]', /'-tp' \(vLLM reads it as --tensor-parallel-size\) is managed .*vllm\.tensorParallelSize/],
     [{ extraArgs: ['--enforce-eager', '--tensor_parallel_size=4'] }, 'vllm.extraArgs[1]', /vllm\.tensorParallelSize/],
-    [{ extraArgs: ['--scheduling-policy', 'fcfs'] }, 'vllm.extraArgs[0]', /scheduling policy/],
+    [{ extraArgs: ['--scheduling-policy', 'fcfs'] }, 'vllm.extraArgs[0]', /gate\.priorityScheduling/],
     [{ env: { HF_HUB_OFFLINE: '0' } }, 'vllm.env.HF_HUB_OFFLINE', /managed by genrm-deploy/],
     [{ env: { VLLM_API_KEY: 'sk-secret-value' } }, 'vllm.env.VLLM_API_KEY', /apiKey\.secretName/],
   ])('%j', async (vllm, path, reason) => {

@@ -46,6 +46,7 @@ describe('README trainer integration', () => {
     const plan = planFromConfig(await loadConfig());
     expect(trainers).toContain(`MAX_WORKERS = ${plan.perPod.maxConcurrentSequences} `);
     expect(trainers).toContain(`${plan.perPod.maxConcurrentSequences} concurrent\n  40,000-token sequences per pod`);
+    for (const m of acceptance.matchAll(/--concurrency (\d+)/g)) expect(Number(m[1])).toBe(plan.perPod.maxConcurrentSequences);
     expect(trainers).toMatch(/TIMEOUT_S = 900 /);
     expect(trainers).toMatch(/--max-time 900 /);
     expect(trainers).toMatch(/"max_tokens": 16384/);

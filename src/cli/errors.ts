@@ -8,6 +8,7 @@
  */
 import { terminalSafe } from './terminal.ts';
 
+/** Bad usage or a bad config: printed as its message and one line per problem, exit code 2. */
 export class UserError extends Error {
   readonly exitCode = 2;
   /** One line per problem, each `path: what is wrong (how to fix)`. */
@@ -19,6 +20,7 @@ export class UserError extends Error {
   }
 }
 
+/** The operation itself failed (a check, a cluster call): printed as its message, exit code 1. */
 export class OperationError extends Error {
   readonly exitCode = 1;
   constructor(message: string) {
