@@ -6,6 +6,7 @@ import { planFromConfig, startupBudgetSeconds } from '../plan/compute.ts';
 import { longCaseRoomProblem } from '../genrm/suite.ts';
 import { managedFlagUses } from './engine-args.ts';
 import { MANAGED_ENV, MAX_STARTUP_SECONDS, type Config } from './schema.ts';
+import { RECIPE_PORTS, vllmRelease } from '../vllm/versions.ts';
 
 export interface Problem {
   path: string;
@@ -148,6 +149,18 @@ export function checkRules(c: Config): Problem[] {
 
   if (c.vllm.port === c.gate.port) {
     add('gate.port', `is ${c.gate.port}, the same as vllm.port: the gate and vLLM share the pod's network, so they need different ports`);
+  }
+  if (c.topology === 'multi-node') {
+    const recipe = vllmRelease(c.vllm.image).multiNode.kind;
+    for (const [path, port] of [['vllm.port', c.vllm.port], ['gate.port', c.gate.port]] as const) {
+      const taken = RECIPE_PORTS[recipe].find((p) => p.port === port);
+      if (taken) {
+        add(
+          path,
+          `is ${port}, a port ${taken.what} binds in the leader's pod with ${c.vllm.image} (the ${recipe} multi-node recipe), so one of them would fail to start (choose another port; the recipe takes ${RECIPE_PORTS[recipe].map((p) => p.port).join(', ')})`,
+        );
+      }
+    }
   }
 
   const budget = c.probes.startupTimeoutSeconds;
