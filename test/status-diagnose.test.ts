@@ -40,6 +40,16 @@ describe('diagnose', () => {
     expect(DIAGNOSIS_IDS).toContain(d!.id);
   });
 
+  it('a stall of the download in the server pod: the fix names the pod\'s retry, not a Job or the Job\'s egress policy', () => {
+    const d = diagnose(loadSnapshot('download-in-pod-stalled')).find((x) => x.id === 'download-stalled')!;
+    expect(d.object).toBe('pod/genrm-server-6d8f7c9b54-x7k2p');
+    expect(d.fix).toMatch(/weights\.downloadDisableXet: true/);
+    expect(d.fix).toMatch(/the container restarts and resumes from the volume/);
+    expect(d.fix).not.toMatch(/Job|downloadEgressCidrs/);
+    const job = diagnose(loadSnapshot('download-stalled')).find((x) => x.id === 'download-stalled')!;
+    expect(job.fix).toMatch(/networkPolicy\.downloadEgressCidrs/);
+  });
+
   it('a gate left draining by a probe restart of vLLM: named with the kill, only on a pod nobody deletes', () => {
     const s = loadSnapshot('gate-draining');
     const found = diagnose(s);
