@@ -32,7 +32,7 @@ describe('genrm apply', () => {
     expect(docs(applies[1].stdin)).toEqual(expected.filter((o) => o.kind !== 'Namespace'));
 
     const list = calls.find((c) => verb(c.argv) === 'get' && c.argv.includes('-l'));
-    expect(list?.argv).toContain('app.kubernetes.io/instance=genrm,app.kubernetes.io/managed-by=genrm');
+    expect(list?.argv).toContain('app.kubernetes.io/instance=genrm,app.kubernetes.io/part-of=genrm-deploy');
     expect(list?.argv.join(' ')).not.toMatch(/persistentvolumeclaims|secrets/);
     const deletes = calls.filter((c) => verb(c.argv) === 'delete');
     expect(deletes).toHaveLength(1);

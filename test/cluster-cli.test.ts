@@ -66,7 +66,7 @@ describe('genrm logs', () => {
     expect(r.stdout).toContain('"event":"check"');
     const call = fake.calls().find((c) => verb(c.argv) === 'logs')!;
     expect(call.argv).toEqual(
-      expect.arrayContaining(['--selector=app.kubernetes.io/instance=genrm,app.kubernetes.io/managed-by=genrm,app.kubernetes.io/component=server', '--container=judge-gate', '--tail=5', '--prefix']),
+      expect.arrayContaining(['--selector=app.kubernetes.io/instance=genrm,app.kubernetes.io/part-of=genrm-deploy,app.kubernetes.io/component=server', '--container=judge-gate', '--tail=5', '--prefix']),
     );
   });
 

@@ -22,6 +22,7 @@ const CASES: [scenario: string, id: string, fix: RegExp][] = [
   ['hf-rate-limited', 'hf-rate-limited', /lower weights\.downloadWorkers/],
   ['kv-cache-too-small', 'kv-cache-too-small', /lower vllm\.maxModelLen to at most 39168 or raise vllm\.gpuMemoryUtilization/],
   ['judge-check-failing', 'judge-check-failing', /model\.revision/],
+  ['gate-draining', 'gate-draining', /kubectl delete pod genrm-server-6d8f7c9b54-x7k2p -n genrm/],
   ['multi-attach', 'multi-attach', /ReadWriteMany/],
   ['preflight-failed', 'preflight-failed', /scheduling\.gpuProducts/],
   ['claim-pending', 'claim-pending', /weights\.storageClassName/],
@@ -37,6 +38,32 @@ describe('diagnose', () => {
     expect(d!.fix).toMatch(fix);
     expect(d!.evidence.length).toBeGreaterThan(0);
     expect(DIAGNOSIS_IDS).toContain(d!.id);
+  });
+
+  it('a stall of the download in the server pod: the fix names the pod\'s retry, not a Job or the Job\'s egress policy', () => {
+    const d = diagnose(loadSnapshot('download-in-pod-stalled')).find((x) => x.id === 'download-stalled')!;
+    expect(d.object).toBe('pod/genrm-server-6d8f7c9b54-x7k2p');
+    expect(d.fix).toMatch(/weights\.downloadDisableXet: true/);
+    expect(d.fix).toMatch(/the container restarts and resumes from the volume/);
+    expect(d.fix).not.toMatch(/Job|downloadEgressCidrs/);
+    const job = diagnose(loadSnapshot('download-stalled')).find((x) => x.id === 'download-stalled')!;
+    expect(job.fix).toMatch(/networkPolicy\.downloadEgressCidrs/);
+  });
+
+  it('a gate left draining by a probe restart of vLLM: named with the kill, only on a pod nobody deletes', () => {
+    const s = loadSnapshot('gate-draining');
+    const found = diagnose(s);
+    const d = found.find((x) => x.id === 'gate-draining')!;
+    expect(d.severity).toBe('error');
+    expect(d.summary).toContain('since 2026-03-20T10:48:31.020Z');
+    expect(d.evidence).toContain('Container vllm failed liveness probe, will be restarted');
+    // The checks pass again after the restart: no judging failure is reported in its place.
+    expect(found.map((x) => x.id)).not.toContain('judge-check-failing');
+    // A pod being deleted drains for real.
+    for (const p of s.pods) p.metadata.deletionTimestamp = '2026-03-20T10:59:00Z';
+    expect(diagnose(s).map((x) => x.id)).not.toContain('gate-draining');
+    // A gate that never drained: nothing.
+    expect(diagnose(loadSnapshot('judge-check-failing')).map((x) => x.id)).not.toContain('gate-draining');
   });
 
   it('names the Pod Security level that refuses the pods, and the controller that reported it', () => {

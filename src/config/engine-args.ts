@@ -31,7 +31,9 @@ export function engineArgs(c: Config, weights: WeightArgs): string[] {
     // the whole queue. A waiting request cannot displace running ones once max_num_seqs is full
     // (vLLM issue 40004, open), so this shortens the gate's wait but the gate must still treat a
     // late answer on a busy server as inconclusive. `--scheduling-policy` is in vLLM's
-    // `engine/arg_utils.py` (v0.12.0); under the default FCFS policy `priority` is ignored.
+    // `engine/arg_utils.py` (v0.12.0) and takes `fcfs` (the default) or `priority`
+    // (`vllm/config/scheduler.py`: SchedulerPolicy = Literal["fcfs", "priority"], at the v0.12.0
+    // branch cut be493e0b); under `fcfs` a request's `priority` is ignored.
     ...(c.gate.priorityScheduling ? ['--scheduling-policy', 'priority'] : []),
     ...c.vllm.extraArgs,
   ];

@@ -5,7 +5,9 @@
 import { planFromConfig, startupBudgetSeconds } from '../plan/compute.ts';
 import { longCaseRoomProblem } from '../genrm/suite.ts';
 import { managedFlagUses } from './engine-args.ts';
-import { MANAGED_ENV, MAX_STARTUP_SECONDS, type Config } from './schema.ts';
+import { configSchema, MANAGED_ENV, MAX_STARTUP_SECONDS, type Config } from './schema.ts';
+import { downloadsInServerPod } from '../constructs/download-placement.ts';
+import { RECIPE_PORTS, vllmRelease } from '../vllm/versions.ts';
 
 export interface Problem {
   path: string;
@@ -148,6 +150,33 @@ export function checkRules(c: Config): Problem[] {
 
   if (c.vllm.port === c.gate.port) {
     add('gate.port', `is ${c.gate.port}, the same as vllm.port: the gate and vLLM share the pod's network, so they need different ports`);
+  }
+  // The download's egress policy selects the download Job's pods. A download that runs in the
+  // server pod (ReadWriteOnce or per-replica weights) is not restricted by it: the server pods'
+  // policy isolates ingress only, so custom CIDRs would silently do nothing there.
+  const defaultCidrs = configSchema.parse({}).networkPolicy.downloadEgressCidrs;
+  if (
+    c.networkPolicy.enabled &&
+    downloadsInServerPod(c.weights) &&
+    c.networkPolicy.downloadEgressCidrs.join(',') !== defaultCidrs.join(',')
+  ) {
+    add(
+      'networkPolicy.downloadEgressCidrs',
+      `restricts only a separate download Job, but with weights.accessMode ${c.weights.accessMode}${c.weights.perReplica ? ' and weights.perReplica' : ''} the download runs in the server pod, whose egress genrm does not restrict (use ReadWriteMany weights for a download Job, or remove the setting and restrict the namespace's egress with your own policy)`,
+    );
+  }
+
+  if (c.topology === 'multi-node') {
+    const recipe = vllmRelease(c.vllm.image).multiNode.kind;
+    for (const [path, port] of [['vllm.port', c.vllm.port], ['gate.port', c.gate.port]] as const) {
+      const taken = RECIPE_PORTS[recipe].find((p) => p.port === port);
+      if (taken) {
+        add(
+          path,
+          `is ${port}, a port ${taken.what} binds in the leader's pod with ${c.vllm.image} (the ${recipe} multi-node recipe), so one of them would fail to start (choose another port; the recipe takes ${RECIPE_PORTS[recipe].map((p) => p.port).join(', ')})`,
+        );
+      }
+    }
   }
 
   const budget = c.probes.startupTimeoutSeconds;

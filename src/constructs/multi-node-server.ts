@@ -103,6 +103,14 @@ export class MultiNodeServer extends Construct {
       {
         ...props,
         serves: false,
+        // The leader's drain (its gate's /drain) still needs the workers: the later pipeline
+        // stages run there. LeaderWorkerSet deletes a group's pods together (the workers'
+        // StatefulSet is owned by the leader pod: lws pkg/controllers/pod_controller.go, v0.6.2,
+        // and a group restart or rolling update deletes the leader), so a worker that stopped
+        // after a short sleep would fail the judgments the leader is still finishing. A worker
+        // waits as long as the leader may drain; it may go earlier, when its engine stops with
+        // the leader's: the hook's `sleep` dies with the container's main process.
+        preStopSeconds: props.gate?.drainMaxSeconds ?? props.preStopSeconds,
         command: commands.worker,
         args: commands.workerArgs,
         sidecars: [],

@@ -221,7 +221,11 @@ export function buildServerPod(scope: Construct, serviceAccount: kplus.IServiceA
     // The kubelet runs the preStop hook until it returns or the grace period ends, then sends
     // SIGTERM with what is left of the grace period, at least 2 s
     // (kubernetes `pkg/kubelet/kuberuntime/kuberuntime_container.go`, killContainer and
-    // executePreStopHook): the grace period must hold the drain and vLLM's stop.
+    // executePreStopHook): the grace period must hold the drain and vLLM's stop. An httpGet hook
+    // has no timeout of its own: the kubelet's lifecycle client is an http.Client without one
+    // (`pkg/kubelet/kubelet.go`, insecureContainerLifecycleHTTPClient), so the gate's /drain
+    // answer (bounded by drain.maxSeconds) is what ends it. The kubelet runs the hook before every
+    // kill of the container, a failed liveness or startup probe included, not only on deletion.
     lifecycle: { preStop: gate?.preStop() ?? kplus.Handler.fromCommand(['sleep', String(props.preStopSeconds ?? 20)]) },
   };
 

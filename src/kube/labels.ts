@@ -6,15 +6,24 @@ export const LABEL_NAME = 'app.kubernetes.io/name';
 export const LABEL_INSTANCE = 'app.kubernetes.io/instance';
 export const LABEL_MANAGED_BY = 'app.kubernetes.io/managed-by';
 export const LABEL_COMPONENT = 'app.kubernetes.io/component';
+export const LABEL_PART_OF = 'app.kubernetes.io/part-of';
 export const MANAGED_BY = 'genrm';
+export const PART_OF = 'genrm-deploy';
 
 /** Components of the objects that status reads. */
 export const COMPONENT_SERVER = 'server';
 export const COMPONENT_DOWNLOAD = 'weights-download';
 
-/** `app.kubernetes.io/instance=<name>,app.kubernetes.io/managed-by=genrm`: every object of one deployment. */
+/**
+ * `app.kubernetes.io/instance=<name>,app.kubernetes.io/part-of=genrm-deploy`: every object of one
+ * deployment, applied by genrm or installed from its Helm chart. Not `managed-by`: Helm overwrites
+ * that label with `Helm` on every object it installs (helm v3 `pkg/action/validate.go`,
+ * setMetadataVisitor), so `status` and `logs` would not see a chart install. Prune and delete
+ * list with this selector and then keep to the objects labelled `managed-by=genrm` themselves
+ * (`planPrune`, `planDelete`): they never touch what Helm owns.
+ */
 export function deploymentSelector(name: string): string {
-  return `${LABEL_INSTANCE}=${name},${LABEL_MANAGED_BY}=${MANAGED_BY}`;
+  return `${LABEL_INSTANCE}=${name},${LABEL_PART_OF}=${PART_OF}`;
 }
 
 /** The selector of one component's objects (e.g. the server pods). */

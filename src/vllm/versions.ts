@@ -29,6 +29,33 @@ export interface MultiNodeRecipe {
   timeoutFlags?: readonly string[];
 }
 
+/** A port a multi-node recipe binds inside the group's pods, and what binds it. */
+export interface RecipePort {
+  port: number;
+  what: string;
+}
+
+/**
+ * The fixed ports each multi-node recipe binds in the leader's pod (which also runs vLLM's API
+ * server and the gate), so that `vllm.port` and `gate.port` can be kept off them.
+ * - `ray`: `multi-node-serving.sh` runs `ray start --head --port=6379` (its `ray_port` default,
+ *   vLLM `examples/online_serving/multi-node-serving.sh` at v0.12.0); `ray start --head` also
+ *   starts the dashboard on 8265, the Ray client server on 10001 and the dashboard agent on 52365
+ *   (Ray `python/ray/_private/ray_constants.py`: DEFAULT_PORT, DEFAULT_DASHBOARD_PORT,
+ *   DEFAULT_DASHBOARD_AGENT_LISTEN_PORT; `python/ray/scripts/scripts.py`: --ray-client-server-port).
+ * - `multiprocess`: rank 0 (the leader) hosts torch.distributed's store on `--master-addr` at
+ *   `--master-port`, default 29501 (vLLM `vllm/config/parallel.py`, `master_port`, v0.12.0).
+ */
+export const RECIPE_PORTS: Record<MultiNodeRecipe['kind'], readonly RecipePort[]> = {
+  ray: [
+    { port: 6379, what: "Ray's head (GCS)" },
+    { port: 8265, what: "Ray's dashboard" },
+    { port: 10001, what: "Ray's client server" },
+    { port: 52365, what: "Ray's dashboard agent" },
+  ],
+  multiprocess: [{ port: 29501, what: "torch.distributed's store on the leader (vLLM's --master-port default)" }],
+};
+
 export interface VllmRelease {
   /** The first release these facts hold for (major, minor, patch). */
   since: readonly [number, number, number];

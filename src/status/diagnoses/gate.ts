@@ -3,6 +3,7 @@ import { WEIGHTS_MOUNT_PATH } from '../../constructs/model-weights.ts';
 import { CONTAINERS, objectNames } from '../../kube/index.ts';
 import { lastVerdict } from '../gate-log.ts';
 import { logOf } from '../snapshot.ts';
+import { logLines } from '../vllm-log.ts';
 import type { ClusterSnapshot } from '../snapshot.ts';
 import type { Diagnosis, Rule } from './types.ts';
 
@@ -18,20 +19,68 @@ const FIXES: Record<string, string> = {
 export const gateRule: Rule = (s) =>
   s.pods
     .filter((p) => p.metadata.deletionTimestamp === undefined && p.status?.conditions?.find((c) => c.type === 'Ready')?.status !== 'True')
-    .flatMap((pod) => {
-      const v = lastVerdict(logOf(s, pod.metadata.name, CONTAINERS.gate));
-      if (!v || v.passed) return [];
-      return [
-        {
-          id: 'judge-check-failing',
-          severity: v.kind === 'connection_refused' ? 'warning' : 'error',
-          object: `pod/${pod.metadata.name}`,
-          summary: `the readiness gate's judging check fails (${v.kind}): ${v.reason}`,
-          evidence: `last check${v.at ? ` at ${v.at}` : ''}: passed=false kind=${v.kind}`,
-          fix: v.kind === 'wrong_verdict' ? wrongVerdictFix(s, pod.metadata.name) : FIXES[v.kind] ?? 'see `genrm logs gate` for the full reason',
-        } satisfies Diagnosis,
-      ];
-    });
+    .flatMap((pod) => [...checkFailing(s, pod), ...drainingAlive(s, pod)]);
+
+type Pod = ClusterSnapshot['pods'][number];
+
+function checkFailing(s: ClusterSnapshot, pod: Pod): Diagnosis[] {
+  const v = lastVerdict(logOf(s, pod.metadata.name, CONTAINERS.gate));
+  if (!v || v.passed) return [];
+  return [
+    {
+      id: 'judge-check-failing',
+      severity: v.kind === 'connection_refused' ? 'warning' : 'error',
+      object: `pod/${pod.metadata.name}`,
+      summary: `the readiness gate's judging check fails (${v.kind}): ${v.reason}`,
+      evidence: `last check${v.at ? ` at ${v.at}` : ''}: passed=false kind=${v.kind}`,
+      fix: v.kind === 'wrong_verdict' ? wrongVerdictFix(s, pod.metadata.name) : FIXES[v.kind] ?? 'see `genrm logs gate` for the full reason',
+    } satisfies Diagnosis,
+  ];
+}
+
+/**
+ * A gate that drains in a pod nobody deletes. The kubelet runs a container's preStop hook
+ * whenever it kills the container, for a failed liveness or startup probe too, not only when the
+ * pod goes away (kubernetes `pkg/kubelet/kuberuntime/kuberuntime_container.go`, killContainer ->
+ * executePreStopHook; "Container lifecycle hooks": PreStop is called before a container is
+ * terminated due to an API request or management event such as a liveness/startup probe
+ * failure). vLLM's preStop is the gate's GET /drain, and the gate, a sidecar that keeps running
+ * while vLLM restarts, then answers /ready 503 for good: the pod never turns Ready again.
+ */
+function drainingAlive(s: ClusterSnapshot, pod: Pod): Diagnosis[] {
+  const started = lastDrainStart(logOf(s, pod.metadata.name, CONTAINERS.gate));
+  if (!started) return [];
+  const name = pod.metadata.name;
+  const kill = s.events.filter((e) => e.involvedObject.name === name && e.reason === 'Killing' && /probe/i.test(e.message ?? '')).at(-1);
+  return [
+    {
+      id: 'gate-draining',
+      severity: 'error',
+      object: `pod/${name}`,
+      summary: `the readiness gate has been draining since ${started} although the pod is not being deleted: it answers /ready 503 until the pod is replaced`,
+      evidence: `judge-gate log: drain started at ${started}${kill ? `; event ${kill.reason}: ${kill.message}` : ''}`,
+      fix:
+        "the kubelet ran vLLM's preStop hook (the gate's /drain) when it restarted vLLM after a failed probe (see why with `genrm logs server --previous`); " +
+        `replace the pod so that a new gate starts: kubectl delete pod ${name} -n ${s.namespace}`,
+    },
+  ];
+}
+
+/** When the gate's last drain started (its `{"event":"drain","phase":"start"}` log line), if it has one. */
+function lastDrainStart(text: string | undefined): string | undefined {
+  let started: string | undefined;
+  for (const line of logLines(text ?? '')) {
+    const at = line.indexOf('{');
+    if (at < 0) continue;
+    try {
+      const d = JSON.parse(line.slice(at)) as Record<string, unknown>;
+      if (d?.event === 'drain' && d.phase === 'start') started = typeof d.ts === 'string' ? d.ts : 'an unknown time';
+    } catch {
+      // not a JSON line
+    }
+  }
+  return started;
+}
 
 /**
  * A model that judges the known pair wrongly: the config first, then the weights. A download that

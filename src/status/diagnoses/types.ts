@@ -20,6 +20,7 @@ export const DIAGNOSIS_IDS = [
   'claim-pending',
   'preflight-failed',
   'judge-check-failing',
+  'gate-draining',
   'crash-loop',
   'pod-security-forbidden',
   'pod-create-failed',

@@ -68,7 +68,9 @@ function downloadDiagnoses(object: string, logs: string[], failure: { what: stri
         object,
         summary: `the weights download stalled: no byte arrived for ${stall.seconds} s${retries ? ` (${retries} failed attempt(s))` : ''}; ${retry}`,
         evidence: stall.line,
-        fix: 'if attempts keep stalling, set weights.downloadDisableXet: true (plain HTTP instead of hf-xet) and check the egress to Hugging Face (networkPolicy.downloadEgressCidrs); a failed Job is deleted and re-created by `genrm apply`',
+        fix: object.startsWith('job/')
+          ? 'if attempts keep stalling, set weights.downloadDisableXet: true (plain HTTP instead of hf-xet) and check the egress to Hugging Face (networkPolicy.downloadEgressCidrs); a failed Job is deleted and re-created by `genrm apply`'
+          : `if attempts keep stalling, set weights.downloadDisableXet: true (plain HTTP instead of hf-xet) and check the server pods' egress to Hugging Face; ${retry}`,
       },
     ];
   }
