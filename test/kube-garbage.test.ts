@@ -71,6 +71,24 @@ describe('a kubectl that prints garbage for every verb', () => {
   });
 });
 
+describe('a kubectl diff whose answer contradicts its exit code', () => {
+  it.each([
+    ['html', '0', /exited 0, "no differences", yet printed "<!DOCTYPE html>/],
+    ['escapes', '0', /exited 0, "no differences", yet printed "deployment\.apps\/x serverside-applied red"/],
+    ['', '1', /exited 1, "differences found", yet printed no diff/],
+  ])('%s with exit %s is a failed diff (exit 3), never "no changes"', async (kind, exit, why) => {
+    const r = await runCli(['diff'], fake.env('ready', { FAKE_KUBECTL_GARBAGE: kind, FAKE_KUBECTL_GARBAGE_VERBS: 'diff', FAKE_KUBECTL_GARBAGE_EXIT: exit }));
+    expect(r.exitCode, r.stderr).toBe(3);
+    expect(r.stderr).not.toContain('no changes');
+    expect(r.stdout).toBe('');
+    const lines = r.stderr.trim().split('\n');
+    expect(lines, r.stderr).toHaveLength(1);
+    expect(lines[0]).toMatch(/^genrm: `kubectl diff --server-side` printed output genrm cannot use/);
+    expect(lines[0]).toMatch(why);
+    expect(r.stderr).not.toMatch(TERMINAL_CONTROL);
+  });
+});
+
 describe('parseList (kubectl get -o json)', () => {
   it('accepts kubectl\'s real shapes, null fields as absent, and strips escape sequences from strings', () => {
     const list = parseList(
