@@ -40,6 +40,8 @@ const INVALID: [string, string, string, RegExp][] = [
   ['replicas fractional', 'replicas: 1.5', 'replicas', /whole number/],
   ['unknown top-level key', 'replica: 2', 'replica', /unknown key/],
   ['unknown nested key', 'vllm:\n  tensorParalelSize: 8', 'vllm.tensorParalelSize', /unknown key/],
+  ['removed engine-ready timeout', 'vllm:\n  engineReadyTimeoutSeconds: 1800', 'vllm.engineReadyTimeoutSeconds', /removed: .*VLLM_ENGINE_READY_TIMEOUT_S.*v0\.12\.0.*probes\.startupTimeoutSeconds/],
+  ['removed preStop sleep', 'drain:\n  preStopSeconds: 30', 'drain.preStopSeconds', /removed: .*\/drain.*drain\.maxSeconds/],
   ['empty model id', 'model:\n  id: ""', 'model.id', /empty/],
   ['image latest', 'vllm:\n  image: vllm/vllm-openai:latest', 'vllm.image', /not pinned/],
   ['image untagged', 'vllm:\n  image: vllm/vllm-openai', 'vllm.image', /no tag/],

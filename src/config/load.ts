@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { UserError } from '../cli/errors.ts';
 import { checkRules } from './rules.ts';
 import { applyProfile } from './profiles.ts';
-import { configSchema, type Config } from './schema.ts';
+import { configSchema, REMOVED_KEYS, type Config } from './schema.ts';
 import { CONFIG_LIMITS, formatPath, parseYaml } from './yaml.ts';
 
 export { CONFIG_LIMITS, formatPath, parseYaml };
@@ -86,9 +86,11 @@ export async function readConfigFile(file: string): Promise<string> {
 
 function formatIssue(issue: z.core.$ZodIssue): string[] {
   if (issue.code === 'unrecognized_keys') {
-    return issue.keys.map(
-      (k) => `${formatPath([...issue.path, k])}: unknown key (check the spelling against the config reference in the README; unknown keys are errors)`,
-    );
+    return issue.keys.map((k) => {
+      const path = formatPath([...issue.path, k]);
+      const removed = Object.hasOwn(REMOVED_KEYS, path) ? REMOVED_KEYS[path] : undefined;
+      return `${path}: ${removed ?? 'unknown key (check the spelling against the config reference in the README; unknown keys are errors)'}`;
+    });
   }
   const path = issue.path.length ? formatPath(issue.path) : '(top level)';
   return [`${path}: ${describeIssue(issue)}`];
