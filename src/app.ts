@@ -11,7 +11,7 @@ import { loadConfig } from './config/load.ts';
 import { synthToDir } from './synth.ts';
 
 try {
-  const config = await loadConfig(process.env.GENRM_CONFIG || undefined);
+  const config = await loadConfig(process.env.GENRM_CONFIG || undefined, { namedBy: 'GENRM_CONFIG' });
   const files = await synthToDir(config, process.env.CDK8S_OUTDIR || 'dist');
   for (const f of files) process.stdout.write(`wrote ${relative(process.cwd(), f)}\n`);
 } catch (err) {

@@ -27,10 +27,20 @@ export function validateConfig(doc: unknown, source = 'config'): Config {
   return parsed.data;
 }
 
+/** How a config file was named, for the hint of an error reading it. */
+export interface ConfigFileOptions {
+  /**
+   * How the user names the file, quoted in the hint of an unreadable file: `--config` (a flag) or
+   * an environment variable such as `GENRM_CONFIG`.
+   * @default '--config'
+   */
+  namedBy?: string;
+}
+
 /** Reads and validates a YAML config file; with no file, the defaults (the model card's). */
-export async function loadConfig(file?: string): Promise<Config> {
+export async function loadConfig(file?: string, options: ConfigFileOptions = {}): Promise<Config> {
   if (file === undefined) return validateConfig(undefined, 'the default config');
-  const text = await readConfigFile(file);
+  const text = await readConfigFile(file, options);
   return validateConfig(parseYaml(text, file), `config file ${file}`);
 }
 
@@ -38,8 +48,9 @@ export async function loadConfig(file?: string): Promise<Config> {
  * The text of a config file. A directory, a device (`/dev/urandom`), a pipe or a socket is
  * refused before reading, and so is a file over `CONFIG_LIMITS.maxBytes`: nothing is read past it.
  */
-export async function readConfigFile(file: string): Promise<string> {
-  const refuse = (why: string) => new UserError(`config file ${file} ${why} (pass --config with the path of a YAML file)`);
+export async function readConfigFile(file: string, { namedBy = '--config' }: ConfigFileOptions = {}): Promise<string> {
+  const hint = namedBy.startsWith('-') ? `pass ${namedBy} with the path of a YAML file` : `set ${namedBy} to the path of a YAML file`;
+  const refuse = (why: string) => new UserError(`config file ${file} ${why} (${hint})`);
   let handle: FileHandle;
   try {
     // O_NONBLOCK: opening a named pipe does not wait for a writer; it is refused below.
