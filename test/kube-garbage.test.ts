@@ -66,6 +66,12 @@ describe('a kubectl that prints garbage for every verb', () => {
     }
   });
 
+  it('an answer past the most genrm reads (65 MiB) is one sentence saying so, not "could not reach the cluster"', async () => {
+    const r = await runCli(['status'], garbage('huge', 'get-raw'));
+    expectOneSentence(r, /^genrm: `kubectl get --raw \/version` printed output genrm cannot use \(it printed more than 64 MiB, more than genrm reads from one call/);
+    expect(r.stderr).not.toMatch(/reach the cluster/);
+  });
+
   it('an HTML page as the current context is one sentence, not a context name', async () => {
     expectOneSentence(await runCli(['status'], garbage('html')), /`kubectl config current-context` printed no context name/);
   });

@@ -50,8 +50,13 @@ if (garbage !== undefined) {
   const first = rawArgs.find((a) => !a.startsWith('--'));
   const verbName = first === 'get' && rawArgs.includes('--raw') ? 'get-raw' : first;
   if (verbs.length === 0 || verbs.includes(verbName)) {
-    process.stdout.write(GARBAGE[garbage] ?? garbage);
-    process.exit(Number(process.env.FAKE_KUBECTL_GARBAGE_EXIT ?? 0));
+    const code = Number(process.env.FAKE_KUBECTL_GARBAGE_EXIT ?? 0);
+    // `huge`: 65 MiB, past the most genrm reads from one call.
+    if (garbage === 'huge') process.stdout.write(Buffer.alloc(65 * 1024 * 1024, 'a'), () => process.exit(code));
+    else {
+      process.stdout.write(GARBAGE[garbage] ?? garbage);
+      process.exit(code);
+    }
   }
 }
 
