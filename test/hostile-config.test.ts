@@ -82,6 +82,18 @@ describe('YAML errors of every kind are config errors with a line', () => {
   });
 });
 
+describe('a config of ten thousand unknown keys', () => {
+  it('synth prints the first 20 problems and how many more, not ten thousand lines; exit 2, nothing written', async () => {
+    const r = await cli('synth', Array.from({ length: 10_000 }, (_, i) => `k${i}: ${i}`).join('\n'));
+    expect(r.exitCode).toBe(2);
+    const lines = r.stderr.trim().split('\n');
+    expect(lines[0]).toMatch(/^genrm: config file .* is not valid$/);
+    expect(lines.slice(1, 21).every((l, i) => l.startsWith(`  - k${i}: unknown key`))).toBe(true);
+    expect(lines.slice(21)).toEqual(['  ... and 9980 more problems (fix the ones above first)']);
+    expect(r.written).toBeUndefined();
+  });
+});
+
 describe('keys that reach JavaScript machinery are unknown keys at any depth', () => {
   it.each([
     ['__proto__: {namespace: sneaky}\n', '__proto__'],

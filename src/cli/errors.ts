@@ -29,6 +29,9 @@ export class OperationError extends Error {
   }
 }
 
+/** The most problems printed for one error: a file of ten thousand wrong keys is not ten thousand lines. */
+export const MAX_PROBLEMS_SHOWN = 20;
+
 /**
  * Formats an error for stderr once, at the CLI's top; returns the exit code. Messages may quote
  * outside text (a server's answer, kubectl's stderr, a config key), so escape sequences and
@@ -38,7 +41,9 @@ export function reportError(err: unknown, writeRaw: (s: string) => void = (s) =>
   const write = (s: string) => writeRaw(terminalSafe(s));
   if (err instanceof UserError) {
     write(`genrm: ${err.message}\n`);
-    for (const p of err.problems) write(`  - ${p}\n`);
+    for (const p of err.problems.slice(0, MAX_PROBLEMS_SHOWN)) write(`  - ${p}\n`);
+    const more = err.problems.length - MAX_PROBLEMS_SHOWN;
+    if (more > 0) write(`  ... and ${more} more problem${more === 1 ? '' : 's'} (fix the ones above first)\n`);
     return err.exitCode;
   }
   if (err instanceof OperationError) {
