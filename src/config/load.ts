@@ -114,7 +114,7 @@ function describeIssue(issue: z.core.$ZodIssue): string {
       if (typeof got === 'number' && !Number.isFinite(got)) return `must be a finite number, got ${got} (write a number such as 1)`;
       if (issue.expected === 'int' && typeof got === 'number') return `must be a whole number, got ${got}`;
       const gotKind = got === undefined ? 'nothing' : got === null ? 'null' : Array.isArray(got) ? 'a list' : typeof got;
-      return `expected ${issue.expected}, got ${gotKind} (write a ${issue.expected} value)`;
+      return `expected ${issue.expected}, got ${gotKind} (write ${/^[aeiou]/.test(issue.expected) ? 'an' : 'a'} ${issue.expected} value)`;
     }
     case 'invalid_value':
       return `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
