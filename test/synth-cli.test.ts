@@ -198,6 +198,22 @@ describe('genrm synth: unreadable and malformed files', () => {
   });
 });
 
+describe('an empty option value is a usage error, not the current folder or no file', () => {
+  it.each([
+    [['synth', '--out', ''], "synth: --out must not be empty"],
+    [['synth', '--format', 'helm', '-o', ' '], "synth: --out must not be empty"],
+    [['synth', '--config', ''], "synth: --config must not be empty"],
+    [['plan', '-c', ''], "plan: --config must not be empty"],
+    [['status', '--context', ''], "status: --context must not be empty"],
+  ])('%j', async (args, message) => {
+    const cwd = await scratch();
+    const r = await runGenrm(args, { cwd });
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain(`genrm: ${message}`);
+    expect(await readdir(cwd)).toEqual([]);
+  });
+});
+
 describe('genrm synth writes manifests', () => {
   it('writes the config into the output dir and keeps a previous output when a later config fails', async () => {
     const dir = await scratch();
