@@ -37,13 +37,13 @@ function chartObjects(props: ConfigInput): Json[] {
   return new GenrmChart(new App(), 'genrm', { config }).toJson() as Json[];
 }
 
-/** Synthesizes an app with two charts' worth of Genrm; returns the objects or the validation error. */
+/** Synthesizes an app (validation included, no files written); returns the objects or the validation error. */
 function synthTwo(add: (chart: Chart) => void): { objects?: Json[]; error?: string } {
   const app = new App();
   const chart = new Chart(app, 'platform');
   add(chart);
   try {
-    app.synth();
+    app.synthYaml();
   } catch (err) {
     return { error: (err as Error).message };
   }
