@@ -77,6 +77,18 @@ describe('a kubectl that prints garbage for every verb', () => {
   });
 });
 
+describe('a kubectl apply that exits 0 without confirming every object', () => {
+  it.each([
+    ['', /confirmed 0 of the 1 objects with a "serverside-applied" line; genrm stopped before pruning/],
+    ['html', /confirmed 0 of the 1 objects .*; it printed "<!DOCTYPE html>.*genrm stopped before pruning/],
+  ])('%j: apply fails with one sentence and prunes nothing', async (kind, why) => {
+    const r = await runCli(['apply'], garbage(kind, 'apply'));
+    expectOneSentence(r, /^genrm: `kubectl apply --server-side --field-manager=genrm -f -` printed output genrm cannot use/);
+    expect(r.stderr).toMatch(why);
+    expect(fake.calls().some((c) => c.argv.includes('delete'))).toBe(false);
+  });
+});
+
 describe('a kubectl diff whose answer contradicts its exit code', () => {
   it.each([
     ['html', '0', /exited 0, "no differences", yet printed "<!DOCTYPE html>/],
