@@ -153,6 +153,20 @@ describe('npm run synth and cdk8s synth with a bad config leave dist/ as it was'
     expect(await snapshot(join(REPO_ROOT, 'dist'))).toEqual(before);
   });
 
+  it('`npm run synth` from a subfolder reads a relative GENRM_CONFIG from that folder; dist/ intact', async () => {
+    const before = await snapshot(join(REPO_ROOT, 'dist'));
+    const sub = await mkdtemp(join(REPO_ROOT, '.tmp-synth-sub-'));
+    try {
+      await writeFile(join(sub, 'bad.yaml'), 'replicas: 0\n');
+      const r = await execa('npm', ['run', '--silent', 'synth'], { cwd: sub, reject: false, env: { GENRM_CONFIG: 'bad.yaml' } });
+      expect(r.exitCode).toBe(2);
+      expect(String(r.stderr)).toContain(`genrm: config file ${join(sub, 'bad.yaml')} is not valid\n  - replicas: must be at least 1`);
+      expect(await snapshot(join(REPO_ROOT, 'dist'))).toEqual(before);
+    } finally {
+      await rm(sub, { recursive: true, force: true });
+    }
+  });
+
   it('the synth entry writes dist/genrm.k8s.yaml and keeps other files of dist/', async () => {
     const p = await mkdtemp(join(dir, 'entry-'));
     await mkdir(join(p, 'dist'));
