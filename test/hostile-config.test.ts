@@ -94,6 +94,16 @@ describe('a config of ten thousand unknown keys', () => {
   });
 });
 
+describe('a 200 KB value in a config', () => {
+  it('is elided in its middle where a message quotes it; the fix stays readable', async () => {
+    const r = await cli('synth', `vllm:\n  image: "${'a'.repeat(200_000)}:latest"\n`);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr.length).toBeLessThan(1000);
+    expect(r.stderr).toMatch(/^ {2}- vllm\.image: 'a{199}…\(199709 more characters\)…a{92}:latest' is not pinned \(replace :latest with a version tag/m);
+    expect(r.written).toBeUndefined();
+  });
+});
+
 describe('keys that reach JavaScript machinery are unknown keys at any depth', () => {
   it.each([
     ['__proto__: {namespace: sneaky}\n', '__proto__'],

@@ -29,6 +29,16 @@ export class OperationError extends Error {
   }
 }
 
+/**
+ * The longest run of non-blank characters printed whole (kubectl commands, paths and URLs fit): a
+ * quoted value of 200 KB is elided in its middle.
+ */
+export const MAX_RUN_SHOWN = 500;
+
+function shortenRuns(text: string): string {
+  return text.replace(new RegExp(`\\S{${MAX_RUN_SHOWN + 1},}`, 'g'), (run) => `${run.slice(0, 200)}…(${run.length - 300} more characters)…${run.slice(-100)}`);
+}
+
 /** The most problems printed for one error: a file of ten thousand wrong keys is not ten thousand lines. */
 export const MAX_PROBLEMS_SHOWN = 20;
 
@@ -38,7 +48,7 @@ export const MAX_PROBLEMS_SHOWN = 20;
  * control characters are removed before they reach the terminal.
  */
 export function reportError(err: unknown, writeRaw: (s: string) => void = (s) => process.stderr.write(s)): number {
-  const write = (s: string) => writeRaw(terminalSafe(s));
+  const write = (s: string) => writeRaw(shortenRuns(terminalSafe(s)));
   if (err instanceof UserError) {
     write(`genrm: ${err.message}\n`);
     for (const p of err.problems.slice(0, MAX_PROBLEMS_SHOWN)) write(`  - ${p}\n`);
