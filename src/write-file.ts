@@ -26,6 +26,10 @@ export function describeWriteError(err: unknown): string {
       return 'the folder cannot be created there';
     case 'ENOSPC':
       return 'the disk is full';
+    case 'ELOOP':
+      return 'the path is a loop of symbolic links';
+    case 'ENAMETOOLONG':
+      return 'the path is too long';
     default:
       return code ?? (err as Error)?.message ?? String(err);
   }

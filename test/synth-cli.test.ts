@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { chmod, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -156,6 +156,15 @@ describe('genrm synth: unreadable and malformed files', () => {
     const r = await runGenrm(['synth', '--config', cfg, '--out', join(dir, 'out')], asRoot ? { uid: 65534, gid: 65534, cwd: tmpdir() } : {});
     expect(r.exitCode).toBe(2);
     expect(r.stderr).toMatch(/not readable|permission/);
+  });
+
+  it('a loop of symbolic links', async () => {
+    const dir = await scratch();
+    await symlink('b.yaml', join(dir, 'a.yaml'));
+    await symlink('a.yaml', join(dir, 'b.yaml'));
+    const r = await runGenrm(['synth', '--config', join(dir, 'a.yaml'), '--out', join(dir, 'out')]);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toBe(`genrm: config file ${join(dir, 'a.yaml')} is a loop of symbolic links (pass --config with the path of a YAML file)`);
   });
 
   it('a directory instead of a file', async () => {

@@ -3,7 +3,7 @@
  * --junit` (the report): folders made as needed, a path that cannot be written refused with the
  * reason (never a hang), and no temporary file left behind.
  */
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -44,6 +44,11 @@ describe('replaceFile', () => {
     expect(await refusal(join(sub, 'folder'))).toBe('a folder of that name is in the way');
     expect(await refusal(join(sub, 'file', 'report.xml'))).toBe('a part of the path is a file, not a folder');
     expect(await refusal('/proc/genrm-no-such-dir/report.xml')).toBe('the folder cannot be created there');
+    await symlink('loop-b', join(sub, 'loop-a'));
+    await symlink('loop-a', join(sub, 'loop-b'));
+    expect(await refusal(join(sub, 'loop-a', 'report.xml'))).toBe('the path is a loop of symbolic links');
+    await rm(join(sub, 'loop-a'));
+    await rm(join(sub, 'loop-b'));
     expect((await readdir(sub)).sort()).toEqual(['file', 'folder']);
     expect(await readFile(join(sub, 'file'), 'utf8')).toBe('keep');
   });

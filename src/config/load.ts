@@ -64,6 +64,8 @@ export async function readConfigFile(file: string, { namedBy = '--config' }: Con
           ? 'is not readable (permission denied)'
           : code === 'EISDIR'
             ? 'is a directory, not a file'
+            : code === 'ELOOP'
+              ? 'is a loop of symbolic links'
             : `cannot be read (${code ?? (err as Error).message})`,
     );
   }
