@@ -5,13 +5,18 @@
  * reported in the same lines as `genrm synth` (exit 2) and writes nothing; only genrm's own
  * manifests are replaced.
  */
-import { relative } from 'node:path';
+import { relative, resolve } from 'node:path';
 import { reportError } from './cli/errors.ts';
 import { loadConfig } from './config/load.ts';
 import { synthToDir } from './synth.ts';
 
 try {
-  const config = await loadConfig(process.env.GENRM_CONFIG || undefined);
+  // npm runs the script in the package's folder; a relative GENRM_CONFIG means the folder the
+  // user ran `npm run synth` in (npm's INIT_CWD).
+  const given = process.env.GENRM_CONFIG || undefined;
+  const from = process.env.INIT_CWD || process.cwd();
+  const file = given && from !== process.cwd() ? resolve(from, given) : given;
+  const config = await loadConfig(file, { namedBy: 'GENRM_CONFIG' });
   const files = await synthToDir(config, process.env.CDK8S_OUTDIR || 'dist');
   for (const f of files) process.stdout.write(`wrote ${relative(process.cwd(), f)}\n`);
 } catch (err) {

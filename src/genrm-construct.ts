@@ -3,7 +3,7 @@
  * chart next to their other objects. Its props are the YAML config's keys, validated by the same
  * schema and rules as `genrm synth`; its objects are the ones `genrm synth` writes.
  */
-import type { ApiObject } from 'cdk8s';
+import { ApiObject } from 'cdk8s';
 import type * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { addGenrm } from '../charts/genrm-chart.ts';
@@ -62,7 +62,37 @@ export class Genrm extends Construct {
     this.selector = parts.selector;
     this.workload = parts.workload;
     this.weightsClaim = parts.weights.claim;
+    this.node.addValidation({ validate: () => collisions(this) });
   }
+}
+
+/** An object's identity in a cluster: API group, kind, namespace and name. */
+function identity(o: ApiObject): string {
+  const namespace = o.metadata.namespace;
+  const group = o.apiGroup === 'core' ? '' : `.${o.apiGroup}`;
+  return `${o.kind}${group} ${namespace ? `${namespace}/` : ''}${o.name}`;
+}
+
+/**
+ * The objects of `genrm` that another construct of the app defines too (checked when the app
+ * synthesizes, so objects added later count): two `Genrm` with the same `name` and `namespace`,
+ * two sharing a namespace (each creates its Namespace, labelled as its own), or a Namespace of the
+ * user's own with the name `namespace` names. Applied, one object would silently replace the other.
+ */
+function collisions(genrm: Genrm): string[] {
+  const mine = genrm.node.findAll().filter((c): c is ApiObject => ApiObject.isApiObject(c));
+  const ours = new Set<unknown>(mine);
+  const byIdentity = new Map(mine.map((o) => [identity(o), o]));
+  const problems: string[] = [];
+  for (const other of genrm.node.root.node.findAll()) {
+    if (!ApiObject.isApiObject(other) || ours.has(other)) continue;
+    const id = identity(other);
+    if (!byIdentity.has(id)) continue;
+    problems.push(
+      `${id} is defined both here and by ${other.node.path.replace(/\/Resource$/, '')}: give each Genrm its own name and namespace (a Genrm creates its namespace; do not declare that Namespace yourself)`,
+    );
+  }
+  return problems;
 }
 
 /** Validates props like a config file (schema, rules, capacity fit); a problem throws an Error worded as the CLI's. */

@@ -60,6 +60,14 @@ describe('genrm diff', () => {
 });
 
 describe('genrm logs', () => {
+  it('refuses a --tail past a whole number kubectl reads (1e99 became --tail=1e+99)', async () => {
+    const r = await runCli(['logs', '--tail', '1e99'], fake.env('ready'));
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toMatch(/^genrm: logs: --tail must be at most 9007199254740991, got '1e99'$/m);
+    expect(fake.calls().filter((c) => verb(c.argv) === 'logs')).toEqual([]);
+  });
+
+
   it('reads the gate container of the server pods, by label, with --tail', async () => {
     const r = await runCli(['logs', 'gate', '--tail', '5'], fake.env('ready'));
     expect(r.exitCode).toBe(0);

@@ -37,6 +37,54 @@ function chartObjects(props: ConfigInput): Json[] {
   return new GenrmChart(new App(), 'genrm', { config }).toJson() as Json[];
 }
 
+/** Synthesizes an app (validation included, no files written); returns the objects or the validation error. */
+function synthTwo(add: (chart: Chart) => void): { objects?: Json[]; error?: string } {
+  const app = new App();
+  const chart = new Chart(app, 'platform');
+  add(chart);
+  try {
+    app.synthYaml();
+  } catch (err) {
+    return { error: (err as Error).message };
+  }
+  return { objects: chart.toJson() as Json[] };
+}
+
+describe('several Genrm in one app', () => {
+  it('two with their own name and namespace synthesize side by side, every object once', () => {
+    const { objects, error } = synthTwo((chart) => {
+      new Genrm(chart, 'a', { name: 'genrm-a', namespace: 'team-a' });
+      new Genrm(chart, 'b', { name: 'genrm-b', namespace: 'team-b' });
+    });
+    expect(error).toBeUndefined();
+    const ids = objects!.map((o) => `${o.kind} ${o.metadata.namespace ?? ''}/${o.metadata.name}`);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids).toContain('Service team-a/genrm-a');
+    expect(ids).toContain('Service team-b/genrm-b');
+  });
+
+  it.each([
+    ['the same props', () => [{}, {}], /Deployment\.apps genrm\/genrm-server is defined both here and by platform\/b/],
+    ['one namespace', () => [{ name: 'genrm-a', namespace: 'ml' }, { name: 'genrm-b', namespace: 'ml' }], /Namespace ml is defined both here and by platform\/b/],
+  ])('two with %s are refused at synth, naming the object and the fix', (_name, props, expected) => {
+    const [a, b] = props() as [GenrmProps, GenrmProps];
+    const { error } = synthTwo((chart) => {
+      new Genrm(chart, 'a', a);
+      new Genrm(chart, 'b', b);
+    });
+    expect(error).toMatch(expected);
+    expect(error).toMatch(/give each Genrm its own name and namespace/);
+  });
+
+  it("a Namespace of the user's own with the Genrm's namespace, declared after it, is refused", () => {
+    const { error } = synthTwo((chart) => {
+      new Genrm(chart, 'rm', { namespace: 'ml' });
+      new kplus.Namespace(chart, 'ns', { metadata: { name: 'ml' } });
+    });
+    expect(error).toMatch(/\[platform\/rm\] Namespace ml is defined both here and by platform\/ns/);
+  });
+});
+
 describe('Genrm in a user chart', () => {
   it.each(EXAMPLES)('%s: the same objects as GenrmChart, next to the user object, with hashed names on or off', async (file) => {
     const props = parseYaml(await readFile(join(REPO_ROOT, 'examples', file), 'utf8'), file) as ConfigInput;

@@ -56,11 +56,14 @@ describe('YAML errors of every kind are config errors with a line', () => {
     ['a list as a key', '? [a, b]\n: 1\n', /line 1, column 3: a key of the top level is a list or mapping/],
     ['a mapping as a key', 'vllm:\n  {port: 1}: 2\n', /line 2, column 3: a key of vllm is a list or mapping/],
     ['nesting beyond the limit', `a: ${'['.repeat(40)}${']'.repeat(40)}\n`, /nested deeper than 32 levels/],
-    ['two documents', 'replicas: 1\n---\nreplicas: 2\n', /line 2, column 1: .*multiple documents|line \d+, column \d+/],
+    ['two documents', 'replicas: 1\n---\nreplicas: 2\n', /^line 2, column 1: a second YAML document starts here \(after a '---' line\); a config is one document/],
+    ['flow nesting past the parser\'s stack', `a: ${'['.repeat(5000)}${']'.repeat(5000)}\n`, /^line 1, column \d+: nested too deeply to read \(a config nests at most 32 levels\)$/],
+    ['block nesting past the parser\'s stack', `a:\n${Array.from({ length: 3000 }, (_, i) => `${' '.repeat(i + 1)}- `).join('\n')}x\n`, /^line \d+, column \d+: nested too deeply to read \(a config nests at most 32 levels\)$/],
   ])('%s', async (_name, text, expected) => {
     const err = loadError(text);
     expect(err.message).toMatch(/is not valid YAML/);
     expect(err.problems.join('\n')).toMatch(expected);
+    expect(err.problems.join('\n')).not.toMatch(/parseAllDocuments|call stack/);
   });
 
   it('synth and plan report an alias error with its line, exit 2, no stack; plan --json prints JSON', async () => {
@@ -76,6 +79,28 @@ describe('YAML errors of every kind are config errors with a line', () => {
     const json = JSON.parse(plan.stdout);
     expect(json.error).toMatch(/not valid YAML/);
     expect(json.problems[0]).toMatch(/more than 100 aliases/);
+  });
+});
+
+describe('a config of ten thousand unknown keys', () => {
+  it('synth prints the first 20 problems and how many more, not ten thousand lines; exit 2, nothing written', async () => {
+    const r = await cli('synth', Array.from({ length: 10_000 }, (_, i) => `k${i}: ${i}`).join('\n'));
+    expect(r.exitCode).toBe(2);
+    const lines = r.stderr.trim().split('\n');
+    expect(lines[0]).toMatch(/^genrm: config file .* is not valid$/);
+    expect(lines.slice(1, 21).every((l, i) => l.startsWith(`  - k${i}: unknown key`))).toBe(true);
+    expect(lines.slice(21)).toEqual(['  ... and 9980 more problems (fix the ones above first)']);
+    expect(r.written).toBeUndefined();
+  });
+});
+
+describe('a 200 KB value in a config', () => {
+  it('is elided in its middle where a message quotes it; the fix stays readable', async () => {
+    const r = await cli('synth', `vllm:\n  image: "${'a'.repeat(200_000)}:latest"\n`);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr.length).toBeLessThan(1000);
+    expect(r.stderr).toMatch(/^ {2}- vllm\.image: 'a{199}…\(199709 more characters\)…a{92}:latest' is not pinned \(replace :latest with a version tag/m);
+    expect(r.written).toBeUndefined();
   });
 });
 

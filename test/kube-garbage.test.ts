@@ -66,8 +66,44 @@ describe('a kubectl that prints garbage for every verb', () => {
     }
   });
 
+  it('an answer past the most genrm reads (65 MiB) is one sentence saying so, not "could not reach the cluster"', async () => {
+    const r = await runCli(['status'], garbage('huge', 'get-raw'));
+    expectOneSentence(r, /^genrm: `kubectl get --raw \/version` printed output genrm cannot use \(it printed more than 64 MiB, more than genrm reads from one call/);
+    expect(r.stderr).not.toMatch(/reach the cluster/);
+  });
+
   it('an HTML page as the current context is one sentence, not a context name', async () => {
     expectOneSentence(await runCli(['status'], garbage('html')), /`kubectl config current-context` printed no context name/);
+  });
+});
+
+describe('a kubectl apply that exits 0 without confirming every object', () => {
+  it.each([
+    ['', /confirmed 0 of the 1 objects with a "serverside-applied" line; genrm stopped before pruning/],
+    ['html', /confirmed 0 of the 1 objects .*; it printed "<!DOCTYPE html>.*genrm stopped before pruning/],
+  ])('%j: apply fails with one sentence and prunes nothing', async (kind, why) => {
+    const r = await runCli(['apply'], garbage(kind, 'apply'));
+    expectOneSentence(r, /^genrm: `kubectl apply --server-side --field-manager=genrm -f -` printed output genrm cannot use/);
+    expect(r.stderr).toMatch(why);
+    expect(fake.calls().some((c) => c.argv.includes('delete'))).toBe(false);
+  });
+});
+
+describe('a kubectl diff whose answer contradicts its exit code', () => {
+  it.each([
+    ['html', '0', /exited 0, "no differences", yet printed "<!DOCTYPE html>/],
+    ['escapes', '0', /exited 0, "no differences", yet printed "deployment\.apps\/x serverside-applied red"/],
+    ['', '1', /exited 1, "differences found", yet printed no diff/],
+  ])('%s with exit %s is a failed diff (exit 3), never "no changes"', async (kind, exit, why) => {
+    const r = await runCli(['diff'], fake.env('ready', { FAKE_KUBECTL_GARBAGE: kind, FAKE_KUBECTL_GARBAGE_VERBS: 'diff', FAKE_KUBECTL_GARBAGE_EXIT: exit }));
+    expect(r.exitCode, r.stderr).toBe(3);
+    expect(r.stderr).not.toContain('no changes');
+    expect(r.stdout).toBe('');
+    const lines = r.stderr.trim().split('\n');
+    expect(lines, r.stderr).toHaveLength(1);
+    expect(lines[0]).toMatch(/^genrm: `kubectl diff --server-side` printed output genrm cannot use/);
+    expect(lines[0]).toMatch(why);
+    expect(r.stderr).not.toMatch(TERMINAL_CONTROL);
   });
 });
 

@@ -84,6 +84,11 @@ describe('the installed package', () => {
     expect(files).toContain(join('lib', 'src', 'constructs', 'programs', 'gate.mjs'));
     expect(files.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))).toEqual([]);
     expect(existsSync(join(pkgDir, 'src'))).toBe(false);
+    // package.json's licence, Apache-2.0, ships as its text.
+    expect(JSON.parse(await readFile(join(pkgDir, 'package.json'), 'utf8')).license).toBe('Apache-2.0');
+    const licence = await readFile(join(pkgDir, 'LICENSE'), 'utf8');
+    expect(licence).toBe(await readFile(join(REPO_ROOT, 'LICENSE'), 'utf8'));
+    expect(licence).toMatch(/^\s*Apache License\s+Version 2\.0, January 2004\s+http:\/\/www\.apache\.org\/licenses\//);
     const names = await folderNames(join(appDir, 'node_modules'));
     for (const tool of ['tsx', 'esbuild', '@esbuild', 'typescript', 'vitest']) expect(names.has(tool), tool).toBe(false);
   });
@@ -168,7 +173,7 @@ describe('the installed genrm command', () => {
     const version = await genrm(['--version']);
     const pkg = JSON.parse(await readFile(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string };
     expect(version.stdout.trim()).toBe(pkg.version);
-    for (const command of ['synth', 'plan', 'smoke', 'gate', 'apply', 'status']) {
+    for (const command of ['synth', 'plan', 'smoke', 'eval', 'gate', 'apply', 'status', 'diff', 'logs', 'delete']) {
       const r = await genrm([command, '--help']);
       expect(r.exitCode, command).toBe(0);
       expect(r.stdout, command).toContain(`Usage: genrm ${command}`);

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { chmod, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -40,6 +40,8 @@ const INVALID: [string, string, string, RegExp][] = [
   ['replicas fractional', 'replicas: 1.5', 'replicas', /whole number/],
   ['unknown top-level key', 'replica: 2', 'replica', /unknown key/],
   ['unknown nested key', 'vllm:\n  tensorParalelSize: 8', 'vllm.tensorParalelSize', /unknown key/],
+  ['removed engine-ready timeout', 'vllm:\n  engineReadyTimeoutSeconds: 1800', 'vllm.engineReadyTimeoutSeconds', /removed: .*VLLM_ENGINE_READY_TIMEOUT_S.*v0\.12\.0.*probes\.startupTimeoutSeconds/],
+  ['removed preStop sleep', 'drain:\n  preStopSeconds: 30', 'drain.preStopSeconds', /removed: .*\/drain.*drain\.maxSeconds/],
   ['empty model id', 'model:\n  id: ""', 'model.id', /empty/],
   ['image latest', 'vllm:\n  image: vllm/vllm-openai:latest', 'vllm.image', /not pinned/],
   ['image untagged', 'vllm:\n  image: vllm/vllm-openai', 'vllm.image', /no tag/],
@@ -53,7 +55,8 @@ const INVALID: [string, string, string, RegExp][] = [
   ['managed flag --max-model-len', 'vllm:\n  extraArgs: ["--max-model-len=8192"]', 'vllm.extraArgs[0]', /vllm\.maxModelLen/],
   ['tensor parallel vs GPUs', 'vllm:\n  tensorParallelSize: 4', 'vllm.tensorParallelSize', /gpus\.perPod is 8/],
   ['namespace not a DNS label', 'namespace: RLHF_Team', 'namespace', /DNS label/],
-  ['extraArgs not a list', 'vllm:\n  extraArgs: --enforce-eager', 'vllm.extraArgs', /expected array/],
+  ['extraArgs not a list', 'vllm:\n  extraArgs: --enforce-eager', 'vllm.extraArgs', /expected array, got string \(write an array value\)/],
+  ['a section not a mapping', 'vllm: 5', 'vllm', /expected object, got number \(write an object value\)/],
   ['existing claim missing', 'weights:\n  source: existingClaim', 'weights.existingClaim', /required/],
   ['host path relative', 'weights:\n  source: hostPath\n  hostPath: models', 'weights.hostPath', /absolute/],
   ['weights too small', 'weights:\n  storageGiB: 100', 'weights.storageGiB', /at least 500/],
@@ -155,6 +158,15 @@ describe('genrm synth: unreadable and malformed files', () => {
     expect(r.stderr).toMatch(/not readable|permission/);
   });
 
+  it('a loop of symbolic links', async () => {
+    const dir = await scratch();
+    await symlink('b.yaml', join(dir, 'a.yaml'));
+    await symlink('a.yaml', join(dir, 'b.yaml'));
+    const r = await runGenrm(['synth', '--config', join(dir, 'a.yaml'), '--out', join(dir, 'out')]);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toBe(`genrm: config file ${join(dir, 'a.yaml')} is a loop of symbolic links (pass --config with the path of a YAML file)`);
+  });
+
   it('a directory instead of a file', async () => {
     const dir = await scratch();
     const r = await runGenrm(['synth', '--config', dir, '--out', join(dir, 'out')]);
@@ -192,6 +204,22 @@ describe('genrm synth: unreadable and malformed files', () => {
     const r = await runGenrm(['synth', '--confg', 'x.yaml']);
     expect(r.exitCode).toBe(2);
     expect(r.stderr).toMatch(/--confg/);
+  });
+});
+
+describe('an empty option value is a usage error, not the current folder or no file', () => {
+  it.each([
+    [['synth', '--out', ''], "synth: --out must not be empty"],
+    [['synth', '--format', 'helm', '-o', ' '], "synth: --out must not be empty"],
+    [['synth', '--config', ''], "synth: --config must not be empty"],
+    [['plan', '-c', ''], "plan: --config must not be empty"],
+    [['status', '--context', ''], "status: --context must not be empty"],
+  ])('%j', async (args, message) => {
+    const cwd = await scratch();
+    const r = await runGenrm(args, { cwd });
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain(`genrm: ${message}`);
+    expect(await readdir(cwd)).toEqual([]);
   });
 });
 

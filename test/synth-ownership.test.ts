@@ -147,9 +147,24 @@ describe('npm run synth and cdk8s synth with a bad config leave dist/ as it was'
     const before = await snapshot(join(REPO_ROOT, 'dist'));
     const r = await execa('npm', ['run', '--silent', 'synth'], { cwd: REPO_ROOT, reject: false, env: { GENRM_CONFIG: '/nonexistent.yaml' } });
     expect(r.exitCode).toBe(2);
-    expect(String(r.stderr)).toMatch(/^genrm: config file \/nonexistent\.yaml does not exist/m);
+    expect(String(r.stderr)).toMatch(/^genrm: config file \/nonexistent\.yaml does not exist \(set GENRM_CONFIG to the path of a YAML file\)$/m);
+    expect(String(r.stderr)).not.toMatch(/--config/);
     expect(String(r.stderr)).not.toMatch(STACK);
     expect(await snapshot(join(REPO_ROOT, 'dist'))).toEqual(before);
+  });
+
+  it('`npm run synth` from a subfolder reads a relative GENRM_CONFIG from that folder; dist/ intact', async () => {
+    const before = await snapshot(join(REPO_ROOT, 'dist'));
+    const sub = await mkdtemp(join(REPO_ROOT, '.tmp-synth-sub-'));
+    try {
+      await writeFile(join(sub, 'bad.yaml'), 'replicas: 0\n');
+      const r = await execa('npm', ['run', '--silent', 'synth'], { cwd: sub, reject: false, env: { GENRM_CONFIG: 'bad.yaml' } });
+      expect(r.exitCode).toBe(2);
+      expect(String(r.stderr)).toContain(`genrm: config file ${join(sub, 'bad.yaml')} is not valid\n  - replicas: must be at least 1`);
+      expect(await snapshot(join(REPO_ROOT, 'dist'))).toEqual(before);
+    } finally {
+      await rm(sub, { recursive: true, force: true });
+    }
   });
 
   it('the synth entry writes dist/genrm.k8s.yaml and keeps other files of dist/', async () => {

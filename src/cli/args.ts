@@ -39,6 +39,10 @@ export function parseCommandArgs<O extends Options>(
       `${command}: unexpected argument '${parsed.positionals[maxPositionals]}' (run \`genrm ${command} --help\`)`,
     );
   }
+  // An empty value is a slip (`--out "$DIR"` with DIR unset), never a choice: `--out ''` would write
+  // into the current folder, `--config ''` name no file.
+  const blank = help ? undefined : Object.entries(values).find(([, v]) => typeof v === 'string' && v.trim() === '');
+  if (blank) throw new UserError(`${command}: --${blank[0]} must not be empty (run \`genrm ${command} --help\`)`);
   return { values: values as ParsedArgs<O>['values'], positionals: parsed.positionals, help };
 }
 

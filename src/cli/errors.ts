@@ -30,15 +30,30 @@ export class OperationError extends Error {
 }
 
 /**
+ * The longest run of non-blank characters printed whole (kubectl commands, paths and URLs fit): a
+ * quoted value of 200 KB is elided in its middle.
+ */
+export const MAX_RUN_SHOWN = 500;
+
+function shortenRuns(text: string): string {
+  return text.replace(new RegExp(`\\S{${MAX_RUN_SHOWN + 1},}`, 'g'), (run) => `${run.slice(0, 200)}…(${run.length - 300} more characters)…${run.slice(-100)}`);
+}
+
+/** The most problems printed for one error: a file of ten thousand wrong keys is not ten thousand lines. */
+export const MAX_PROBLEMS_SHOWN = 20;
+
+/**
  * Formats an error for stderr once, at the CLI's top; returns the exit code. Messages may quote
  * outside text (a server's answer, kubectl's stderr, a config key), so escape sequences and
  * control characters are removed before they reach the terminal.
  */
 export function reportError(err: unknown, writeRaw: (s: string) => void = (s) => process.stderr.write(s)): number {
-  const write = (s: string) => writeRaw(terminalSafe(s));
+  const write = (s: string) => writeRaw(shortenRuns(terminalSafe(s)));
   if (err instanceof UserError) {
     write(`genrm: ${err.message}\n`);
-    for (const p of err.problems) write(`  - ${p}\n`);
+    for (const p of err.problems.slice(0, MAX_PROBLEMS_SHOWN)) write(`  - ${p}\n`);
+    const more = err.problems.length - MAX_PROBLEMS_SHOWN;
+    if (more > 0) write(`  ... and ${more} more problem${more === 1 ? '' : 's'} (fix the ones above first)\n`);
     return err.exitCode;
   }
   if (err instanceof OperationError) {

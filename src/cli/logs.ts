@@ -36,7 +36,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   const source = (positionals[0] ?? 'server') as Source;
   if (!SOURCES.includes(source)) throw new UserError(`logs: unknown log '${source}' (choose one of ${SOURCES.join(', ')})`);
-  const tail = numberOption('logs', 'tail', values.tail as string | undefined, 200, { min: -1, integer: true });
+  const tail = numberOption('logs', 'tail', values.tail as string | undefined, 200, { min: -1, integer: true, max: Number.MAX_SAFE_INTEGER });
   const cluster = openCluster('logs', values);
   const config = await beside(cluster, () => loadConfig(values.config as string | undefined));
   const target = cluster.target(config);

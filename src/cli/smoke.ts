@@ -5,9 +5,6 @@
  * stderr), 2 for bad usage. `--timeout` bounds the whole command, a hung server included. The API
  * key comes from GENRM_API_KEY and is never printed.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
 import { runJudgeCheck, type JudgeCheckResult, formatVerdict } from '../genrm/check.ts';
 import { MAX_TIMER_SECONDS } from '../genrm/client.ts';
 import { checkResultToJunit, suiteResultToJunit } from '../genrm/junit.ts';
@@ -17,6 +14,7 @@ import { normalizeBaseUrl } from '../genrm/urls.ts';
 import { numberOption, parseCommandArgs } from './args.ts';
 import { OperationError, UserError } from './errors.ts';
 import { defaultMaxModelLen, listCases, maxModelLenOption, runSuiteCommand, suiteFailure, suiteJson, suiteOption, suiteSummary } from './smoke-suite.ts';
+import { describeWriteError, replaceFile } from '../write-file.ts';
 import { terminalSafe } from './terminal.ts';
 
 export const DEFAULT_SMOKE_TIMEOUT_SECONDS = 900;
@@ -87,9 +85,9 @@ export async function run(argv: string[]): Promise<number> {
 
   if (values.junit) {
     try {
-      await writeFileAtomically(values.junit, checkResultToJunit(result));
+      await replaceFile(values.junit, checkResultToJunit(result));
     } catch (err) {
-      throw new OperationError(`smoke: cannot write the JUnit report to ${values.junit}: ${(err as Error).message}`);
+      throw new OperationError(`smoke: cannot write the JUnit report to ${values.junit}: ${describeWriteError(err)}`);
     }
   }
   process.stdout.write(terminalSafe(values.json ? `${JSON.stringify(toJson(result), null, 2)}\n` : summary(result)));
@@ -208,26 +206,12 @@ async function runSuiteMode(values: { [K in keyof typeof OPTIONS]?: (typeof OPTI
   const { result, ids } = await runSuiteCommand({ ...options, baseUrl: options.baseUrl as string });
   if (values.junit) {
     try {
-      await writeFileAtomically(values.junit, suiteResultToJunit(result, ids));
+      await replaceFile(values.junit, suiteResultToJunit(result, ids));
     } catch (err) {
-      throw new OperationError(`smoke: cannot write the JUnit report to ${values.junit}: ${(err as Error).message}`);
+      throw new OperationError(`smoke: cannot write the JUnit report to ${values.junit}: ${describeWriteError(err)}`);
     }
   }
   process.stdout.write(values.json ? `${JSON.stringify(suiteJson(result), null, 2)}\n` : suiteSummary(result));
   if (!result.passed) throw suiteFailure(result);
   return 0;
-}
-
-/** Writes via a temporary file in the same directory, then renames: readers never see half a file. */
-async function writeFileAtomically(file: string, content: string): Promise<void> {
-  const target = resolve(file);
-  await mkdir(dirname(target), { recursive: true });
-  const temp = `${target}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
-  try {
-    await writeFile(temp, content, 'utf8');
-    await rename(temp, target);
-  } catch (err) {
-    await rm(temp, { force: true });
-    throw err;
-  }
 }

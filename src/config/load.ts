@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { UserError } from '../cli/errors.ts';
 import { checkRules } from './rules.ts';
 import { applyProfile } from './profiles.ts';
-import { configSchema, type Config } from './schema.ts';
+import { configSchema, REMOVED_KEYS, type Config } from './schema.ts';
 import { CONFIG_LIMITS, formatPath, parseYaml } from './yaml.ts';
 
 export { CONFIG_LIMITS, formatPath, parseYaml };
@@ -27,10 +27,20 @@ export function validateConfig(doc: unknown, source = 'config'): Config {
   return parsed.data;
 }
 
+/** How a config file was named, for the hint of an error reading it. */
+export interface ConfigFileOptions {
+  /**
+   * How the user names the file, quoted in the hint of an unreadable file: `--config` (a flag) or
+   * an environment variable such as `GENRM_CONFIG`.
+   * @default '--config'
+   */
+  namedBy?: string;
+}
+
 /** Reads and validates a YAML config file; with no file, the defaults (the model card's). */
-export async function loadConfig(file?: string): Promise<Config> {
+export async function loadConfig(file?: string, options: ConfigFileOptions = {}): Promise<Config> {
   if (file === undefined) return validateConfig(undefined, 'the default config');
-  const text = await readConfigFile(file);
+  const text = await readConfigFile(file, options);
   return validateConfig(parseYaml(text, file), `config file ${file}`);
 }
 
@@ -38,8 +48,9 @@ export async function loadConfig(file?: string): Promise<Config> {
  * The text of a config file. A directory, a device (`/dev/urandom`), a pipe or a socket is
  * refused before reading, and so is a file over `CONFIG_LIMITS.maxBytes`: nothing is read past it.
  */
-export async function readConfigFile(file: string): Promise<string> {
-  const refuse = (why: string) => new UserError(`config file ${file} ${why} (pass --config with the path of a YAML file)`);
+export async function readConfigFile(file: string, { namedBy = '--config' }: ConfigFileOptions = {}): Promise<string> {
+  const hint = namedBy.startsWith('-') ? `pass ${namedBy} with the path of a YAML file` : `set ${namedBy} to the path of a YAML file`;
+  const refuse = (why: string) => new UserError(`config file ${file} ${why} (${hint})`);
   let handle: FileHandle;
   try {
     // O_NONBLOCK: opening a named pipe does not wait for a writer; it is refused below.
@@ -53,6 +64,8 @@ export async function readConfigFile(file: string): Promise<string> {
           ? 'is not readable (permission denied)'
           : code === 'EISDIR'
             ? 'is a directory, not a file'
+            : code === 'ELOOP'
+              ? 'is a loop of symbolic links'
             : `cannot be read (${code ?? (err as Error).message})`,
     );
   }
@@ -86,9 +99,11 @@ export async function readConfigFile(file: string): Promise<string> {
 
 function formatIssue(issue: z.core.$ZodIssue): string[] {
   if (issue.code === 'unrecognized_keys') {
-    return issue.keys.map(
-      (k) => `${formatPath([...issue.path, k])}: unknown key (check the spelling against the config reference in the README; unknown keys are errors)`,
-    );
+    return issue.keys.map((k) => {
+      const path = formatPath([...issue.path, k]);
+      const removed = Object.hasOwn(REMOVED_KEYS, path) ? REMOVED_KEYS[path] : undefined;
+      return `${path}: ${removed ?? 'unknown key (check the spelling against the config reference in the README; unknown keys are errors)'}`;
+    });
   }
   const path = issue.path.length ? formatPath(issue.path) : '(top level)';
   return [`${path}: ${describeIssue(issue)}`];
@@ -101,7 +116,7 @@ function describeIssue(issue: z.core.$ZodIssue): string {
       if (typeof got === 'number' && !Number.isFinite(got)) return `must be a finite number, got ${got} (write a number such as 1)`;
       if (issue.expected === 'int' && typeof got === 'number') return `must be a whole number, got ${got}`;
       const gotKind = got === undefined ? 'nothing' : got === null ? 'null' : Array.isArray(got) ? 'a list' : typeof got;
-      return `expected ${issue.expected}, got ${gotKind} (write a ${issue.expected} value)`;
+      return `expected ${issue.expected}, got ${gotKind} (write ${/^[aeiou]/.test(issue.expected) ? 'an' : 'a'} ${issue.expected} value)`;
     }
     case 'invalid_value':
       return `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;

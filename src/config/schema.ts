@@ -78,6 +78,17 @@ export const MANAGED_FLAGS: Record<string, string> = {
 };
 
 /**
+ * Config keys that earlier versions read, each with why it went and what replaces it: an old
+ * config that still sets one fails with this explanation rather than as a misspelt key.
+ */
+export const REMOVED_KEYS: Readonly<Record<string, string>> = {
+  'vllm.engineReadyTimeoutSeconds':
+    'removed: it set VLLM_ENGINE_READY_TIMEOUT_S, which vLLM v0.12.0 does not read (absent from its vllm/envs.py), so it changed nothing; the startup probe is the whole load budget (delete the key; set probes.startupTimeoutSeconds to give loading more time)',
+  'drain.preStopSeconds':
+    "removed: the fixed preStop sleep is replaced by the judge gate's /drain, which waits until vLLM has no running or waiting requests (delete the key; set drain.maxSeconds, the longest the drain waits)",
+};
+
+/**
  * Environment variables the tool sets itself, or that undo what it sets, each with the config
  * key to use instead.
  */

@@ -35,13 +35,14 @@ export function parseYaml(text: string, file: string): Record<string, unknown> |
   }
   const syntax = [...doc.errors, ...doc.warnings];
   if (syntax.length > 0) {
-    throw notYaml(
-      syntax.map((e) => {
-        const line = e.linePos?.[0];
-        const message = e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
-        return `${line ? `line ${line.line}, column ${line.col}` : 'YAML'}: ${message} (fix the YAML syntax)`;
-      }),
-    );
+    const lines = syntax.map((e) => {
+      const line = e.linePos?.[0];
+      const reworded = Object.hasOwn(SYNTAX_MESSAGES, e.code) ? SYNTAX_MESSAGES[e.code] : undefined;
+      const message = reworded ?? `${e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')} (fix the YAML syntax)`;
+      return `${line ? `line ${line.line}, column ${line.col}` : 'YAML'}: ${message}`;
+    });
+    // The parser reports running out of stack once per level it unwinds: one line says it.
+    throw notYaml(syntax[0].code === 'RESOURCE_EXHAUSTION' ? lines.slice(0, 1) : lines);
   }
   const reader = new DocumentReader(doc, lineCounter);
   const value = reader.read(doc.contents, []);
@@ -54,6 +55,12 @@ export function parseYaml(text: string, file: string): Record<string, unknown> |
   }
   return value as Record<string, unknown>;
 }
+
+/** The parser's messages that speak of its own API or internals, in a config writer's words. */
+const SYNTAX_MESSAGES: Partial<Record<string, string>> = {
+  MULTIPLE_DOCS: "a second YAML document starts here (after a '---' line); a config is one document (merge the settings into one, or keep them in separate files)",
+  RESOURCE_EXHAUSTION: `nested too deeply to read (a config nests at most ${CONFIG_LIMITS.maxDepth} levels)`,
+};
 
 /** Keys refused at every depth: assigning them would change an object's prototype or shadow its machinery. */
 const RESERVED_KEYS = new Set(['__proto__', 'constructor', 'prototype']);

@@ -11,6 +11,7 @@
 import { handOverReplicas } from './handover.ts';
 import { terminalSafe } from '../cli/terminal.ts';
 import { toYamlStream } from './manifest.ts';
+import { excerpt, unexpectedOutput } from './output.ts';
 import { runKubectl } from './run.ts';
 import type { KubeTarget } from './target.ts';
 import type { KubeObject } from './types.ts';
@@ -31,5 +32,20 @@ export async function applyServerSide(target: KubeTarget, objects: readonly Kube
     input: toYamlStream(objects),
     requests: objects.length + 3,
   });
-  return [...handedOver, ...terminalSafe(stdout).split('\n').map((l) => l.trim()).filter(Boolean)];
+  const lines = terminalSafe(stdout)
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
+  // kubectl prints one `<resource>/<name> serverside-applied` line per object it applied
+  // (kubectl, pkg/cmd/apply/apply.go: `o.ToPrinter("serverside-applied")` for each object of a
+  // server-side apply). Fewer means the objects were not all applied, whatever the exit code: stop
+  // here, before anything is pruned on the strength of it.
+  const confirmed = lines.filter((l) => /^\S+\/\S+ serverside-applied$/.test(l)).length;
+  if (confirmed < objects.length) {
+    throw unexpectedOutput(
+      `kubectl ${args.join(' ')}`,
+      `it exited 0 but confirmed ${confirmed} of the ${objects.length} objects with a "serverside-applied" line${lines.length ? `; it printed ${excerpt(lines.join(' '))}` : ''}; genrm stopped before pruning`,
+    );
+  }
+  return [...handedOver, ...lines];
 }

@@ -131,12 +131,13 @@ function describeIssue(issue: z.core.$ZodIssue, prefix: PropertyKey[] = []): str
 }
 
 /** A one-line excerpt of what kubectl printed, safe for the terminal. */
-function excerpt(text: string): string {
+export function excerpt(text: string): string {
   const line = terminalSafe(text).replace(/\s+/g, ' ').trim();
   return JSON.stringify(line.length > 80 ? `${line.slice(0, 80)}…` : line);
 }
 
-function unexpected(command: string, why: string): KubectlError {
+/** kubectl succeeded but printed something genrm cannot use: one sentence naming the command and why. */
+export function unexpectedOutput(command: string, why: string): KubectlError {
   return new KubectlError('unexpected-output', `\`${command}\` printed output genrm cannot use (${why}): check that kubectl and the cluster are what you expect, e.g. \`kubectl version\``);
 }
 
@@ -151,13 +152,13 @@ export function parseKubectlList(stdout: string, command: string): KubeList {
   try {
     doc = JSON.parse(trimmed);
   } catch {
-    throw unexpected(command, `not JSON: it starts with ${excerpt(trimmed)}`);
+    throw unexpectedOutput(command, `not JSON: it starts with ${excerpt(trimmed)}`);
   }
   doc = dropNulls(doc);
   const isList = typeof doc === 'object' && doc !== null && !Array.isArray(doc) && 'items' in doc;
   const parsed = isList ? list.safeParse(doc) : liveObject.safeParse(doc);
   const bad = (issue: z.core.$ZodIssue, prefix: PropertyKey[] = []) =>
-    unexpected(command, `not the Kubernetes objects expected: ${terminalSafe(describeIssue(issue, prefix))}`);
+    unexpectedOutput(command, `not the Kubernetes objects expected: ${terminalSafe(describeIssue(issue, prefix))}`);
   if (!parsed.success) throw bad(parsed.error.issues[0]);
   const items = (isList ? (parsed.data as { items: LiveObject[] }).items : [parsed.data]) as LiveObject[];
   items.forEach((item, i) => {

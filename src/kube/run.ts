@@ -7,6 +7,7 @@
 import { execa } from 'execa';
 import { terminalSafe } from '../cli/terminal.ts';
 import { kubectlError } from './failure.ts';
+import { unexpectedOutput } from './output.ts';
 import { globalFlags, type KubeTarget } from './target.ts';
 
 export interface RunOptions {
@@ -28,6 +29,13 @@ export interface RunOptions {
   /** Overrides the computed deadline, in milliseconds. */
   deadlineMs?: number;
 }
+
+/**
+ * The most kubectl output genrm reads from one call, stdout and stderr each. genrm's objects,
+ * their events and a log's `--tail` lines are far smaller; past it, the call is stopped rather
+ * than held in memory.
+ */
+export const KUBECTL_MAX_OUTPUT_BYTES = 64 * 1024 * 1024;
 
 export interface KubectlResult {
   stdout: string;
@@ -79,7 +87,7 @@ export async function runKubectl(target: KubeTarget, args: string[], options: Ru
     detached,
     timeout: detached ? undefined : options.deadlineMs ?? callDeadlineMs(target, options.requests ?? 1),
     forceKillAfterDelay: 1000,
-    maxBuffer: 256 * 1024 * 1024,
+    maxBuffer: { stdout: KUBECTL_MAX_OUTPUT_BYTES, stderr: KUBECTL_MAX_OUTPUT_BYTES },
     stripFinalNewline: false,
     ...(options.signal ? { cancelSignal: options.signal } : {}),
   });
@@ -98,6 +106,9 @@ export async function runKubectl(target: KubeTarget, args: string[], options: Ru
   if (timer) clearTimeout(timer);
   if (pid !== undefined) running.delete(pid);
   const timedOut = deadlinePassed || result.timedOut;
+  if (result.isMaxBuffer) {
+    throw unexpectedOutput(`kubectl ${args.join(' ')}`, `it printed more than ${KUBECTL_MAX_OUTPUT_BYTES / 1024 / 1024} MiB, more than genrm reads from one call; for logs, ask for fewer lines with --tail`);
+  }
   const stdout = String(result.stdout ?? '');
   const stderr = String(result.stderr ?? '');
   const exitCode = result.exitCode ?? -1;

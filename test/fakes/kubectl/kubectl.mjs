@@ -14,8 +14,9 @@
  *                      (the last step repeats), so a rollout unfolds one poll at a time
  *
  * $FAKE_KUBECTL_GARBAGE makes it a broken kubectl instead: it prints that garbage (one of
- * GARBAGE's names) on stdout and exits 0 for the verbs in $FAKE_KUBECTL_GARBAGE_VERBS (a comma
- * list such as `get,apply`; default every verb; `get-raw` is `get --raw`).
+ * GARBAGE's names) on stdout and exits 0 (or $FAKE_KUBECTL_GARBAGE_EXIT) for the verbs in
+ * $FAKE_KUBECTL_GARBAGE_VERBS (a comma list such as `get,apply`; default every verb; `get-raw` is
+ * `get --raw`).
  *
  * It answers with kubectl's real output shapes and messages, and exits with kubectl's codes.
  */
@@ -49,8 +50,13 @@ if (garbage !== undefined) {
   const first = rawArgs.find((a) => !a.startsWith('--'));
   const verbName = first === 'get' && rawArgs.includes('--raw') ? 'get-raw' : first;
   if (verbs.length === 0 || verbs.includes(verbName)) {
-    process.stdout.write(GARBAGE[garbage] ?? garbage);
-    process.exit(0);
+    const code = Number(process.env.FAKE_KUBECTL_GARBAGE_EXIT ?? 0);
+    // `huge`: 65 MiB, past the most genrm reads from one call.
+    if (garbage === 'huge') process.stdout.write(Buffer.alloc(65 * 1024 * 1024, 'a'), () => process.exit(code));
+    else {
+      process.stdout.write(GARBAGE[garbage] ?? garbage);
+      process.exit(code);
+    }
   }
 }
 
