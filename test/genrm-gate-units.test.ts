@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 import type { JudgeCheckOptions, JudgeCheckResult } from '../src/genrm/check.ts';
 import { createEngineMonitor } from '../src/gate/engine.ts';
 import { parseEngineMetrics } from '../src/gate/vllm-metrics.ts';
-import { runCheckLoop, nextCheckDelayMs } from '../src/gate/loop.ts';
+import type { GateCheckOptions } from '../src/gate/gate-check.ts';
+import { runCheckLoop, nextCheckDelayMs, PATIENCE } from '../src/gate/loop.ts';
 import { GateMetrics } from '../src/gate/metrics.ts';
 import { readinessFromState, staleAfterMs } from '../src/gate/readiness.ts';
 import { GateConfigError, resolveGateSettings, type GateSettings } from '../src/gate/settings.ts';
@@ -519,6 +520,37 @@ describe('check loop: busy is not broken, one failure is confirmed', () => {
       until: (_n, events) => events.some((e) => e.event === 'check'),
     });
     expect(state.latest?.result).toMatchObject({ passed: false, kind: 'timeout', reason: expect.stringMatching(/no answer within 0\.1 s .* no progress/) });
+  });
+
+  it('waits for a first check served in waves: each answer renews the patience, each request outlives every wave', async () => {
+    // Nine suite cases on a server with fewer slots: one answer every 250 ms, 2.25 s in all, far
+    // past PATIENCE x the 0.1 s timeout (0.6 s) from the start, never that long between answers.
+    const backstops: number[] = [];
+    const { state, events } = await runLoop({
+      settings: settings({ requestTimeoutSeconds: 0.1, recheckSeconds: 30 }),
+      check: (o) =>
+        new Promise<JudgeCheckResult>((resolve) => {
+          const g = o as GateCheckOptions;
+          backstops.push(g.requestTimeoutMs ?? 0);
+          let answered = 0;
+          const t = setInterval(() => {
+            g.onJudged?.();
+            if (++answered === 9) {
+              clearInterval(t);
+              resolve(result(true));
+            }
+          }, 250);
+          o.signal?.addEventListener('abort', () => {
+            clearInterval(t);
+            resolve(result(false, { kind: 'cancelled', reason: 'cancelled' }));
+          });
+        }),
+      busy: true,
+      until: (_n, events) => events.some((e) => e.event === 'check' || e.phase === 'gave-up'),
+    });
+    expect(events.filter((e) => e.phase === 'gave-up')).toEqual([]);
+    expect(state.latest?.result.passed).toBe(true);
+    expect(backstops[0]).toBeGreaterThanOrEqual(9 * PATIENCE * 100);
   });
 
   it('gives up on a judgment after PATIENCE x the timeout on a busy server, and the last verdict stands', async () => {

@@ -11,8 +11,9 @@
  *   → again, until the signal aborts.
  *
  * A judgment not answered within the request timeout is not a failure while the server is busy
- * and generating tokens: the loop keeps waiting for it (up to PATIENCE x the timeout), the last
- * verdict stands meanwhile, and the check counts as inconclusive. Retrying instead would put the
+ * and generating tokens: the loop keeps waiting for it (up to PATIENCE x the timeout after the
+ * check's last answer: the suite's cases may be served a few at a time, and each answer shows the
+ * check advancing), the last verdict stands meanwhile, and the check counts as inconclusive. Retrying instead would put the
  * judgment at the back of the queue again, and under a queue longer than the timeout no answer
  * would ever come. Without progress (nothing running or waiting, or no new token within the
  * timeout) a late judgment is a `timeout` failure.
@@ -20,6 +21,7 @@
 import { setTimeout as sleepTimer } from 'node:timers/promises';
 import { BOTH_ORDERS, type JudgeCheckResult, type OrderName } from '../genrm/check.ts';
 import { listServedModels, MAX_TIMER_MS } from '../genrm/client.ts';
+import { suiteCaseCount } from '../genrm/suite.ts';
 import { seconds } from '../genrm/text.ts';
 import { runGateCheck, type GateCheckOptions } from './gate-check.ts';
 import type { GateLogger } from './log.ts';
@@ -146,7 +148,13 @@ async function attemptCheck(deps: CheckLoopDeps, timing: LoopTiming, orders: rea
   const check = deps.check ?? runGateCheck;
   const softMs = settings.requestTimeoutSeconds * 1000;
   const hardMs = Math.min(PATIENCE * softMs, MAX_TIMER_MS - 60_000);
+  // Patience counts from the check's latest answer: a server with fewer free slots than the check
+  // has judgments serves them in waves, and a check whose answers keep coming is not stuck. All
+  // judgments are sent at once, so each one's backstop covers every wave before it.
+  const judgments = suite ? suiteCaseCount(suite.name) : orders.length;
+  const backstopMs = Math.min(judgments * hardMs + 30_000, MAX_TIMER_MS);
   const started = performance.now();
+  let lastAnswerAt = started;
   const watch = new AbortController();
   let stoppedFor: 'no_progress' | 'patience' | null = null;
   let late = false;
@@ -160,7 +168,7 @@ async function attemptCheck(deps: CheckLoopDeps, timing: LoopTiming, orders: rea
         deps.log('inconclusive', { phase: 'waiting', reason: `no answer within ${seconds(softMs)} (the request timeout), but the server is busy and generating: the last verdict stands, the gate keeps waiting` });
       }
       state.evidenceAtMs = performance.now();
-      if (elapsed >= hardMs) {
+      if (performance.now() - lastAnswerAt >= hardMs) {
         stoppedFor = 'patience';
         watch.abort();
       }
@@ -178,16 +186,19 @@ async function attemptCheck(deps: CheckLoopDeps, timing: LoopTiming, orders: rea
       apiKey: settings.apiKey,
       maxTokens: settings.maxTokens,
       // The watch above decides when a late judgment ends; this bound is the backstop.
-      requestTimeoutMs: hardMs + 30_000,
+      requestTimeoutMs: backstopMs,
       signal: AbortSignal.any([signal, watch.signal]),
       priority: settings.priority,
+      onJudged: () => {
+        lastAnswerAt = performance.now();
+      },
     });
     if (signal.aborted) return { cancelled: true };
     const durationMs = performance.now() - started;
     const conclusive = result.checks.some((c) => !c.passed && c.kind !== 'cancelled' && c.kind !== 'timeout');
     if (!stoppedFor || conclusive) return { inconclusive: false, result };
     if (stoppedFor === 'patience') {
-      return { inconclusive: true, reason: `no answer after ${seconds(durationMs)} (${PATIENCE} x the request timeout) while the server stayed busy and generating`, durationMs };
+      return { inconclusive: true, reason: `no answer for ${seconds(performance.now() - lastAnswerAt)} (${PATIENCE} x the request timeout) while the server stayed busy and generating`, durationMs };
     }
     const why = late ? 'the server stopped showing progress' : 'the server shows no progress (nothing running or waiting, or no new token)';
     return {
