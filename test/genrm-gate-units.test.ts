@@ -512,6 +512,19 @@ describe('check loop: busy is not broken, one failure is confirmed', () => {
     expect(metrics.render(true)).toMatch(/genrm_gate_inconclusive_checks_total [1-9]/);
   });
 
+  it('says that no verdict stands when the first check is late', async () => {
+    let n = 0;
+    const { events } = await runLoop({
+      settings: settings(),
+      check: (o) => slowCheck(n++ === 1 ? 100 : 400, () => result(true))(o),
+      busy: true,
+      until: (_n, events) => events.filter((e) => e.event === 'inconclusive' && e.phase === 'waiting').length >= 2,
+    });
+    const waiting = events.filter((e) => e.event === 'inconclusive' && e.phase === 'waiting').map((e) => e.reason);
+    expect(waiting[0]).toMatch(/no verdict yet, the pod stays unready until one comes/);
+    expect(waiting[1]).toMatch(/the last verdict stands/);
+  });
+
   it('calls a late judgment without progress on the server a timeout', async () => {
     const { state, events } = await runLoop({
       settings: settings(),

@@ -165,7 +165,9 @@ async function attemptCheck(deps: CheckLoopDeps, timing: LoopTiming, orders: rea
       if (!late) {
         late = true;
         deps.metrics.recordInconclusive();
-        deps.log('inconclusive', { phase: 'waiting', reason: `no answer within ${seconds(softMs)} (the request timeout), but the server is busy and generating: the last verdict stands, the gate keeps waiting` });
+        // Before the first verdict there is none to stand: the pod stays unready until one comes.
+        const meanwhile = state.latest ? 'the last verdict stands' : 'no verdict yet, the pod stays unready until one comes';
+        deps.log('inconclusive', { phase: 'waiting', reason: `no answer within ${seconds(softMs)} (the request timeout), but the server is busy and generating: ${meanwhile}, the gate keeps waiting` });
       }
       state.evidenceAtMs = performance.now();
       if (performance.now() - lastAnswerAt >= hardMs) {
