@@ -195,6 +195,25 @@ describe('runSuiteCheck (the gate\'s first check)', () => {
     expect((long.promptTokens! + MAX_TOKENS) / WINDOW).toBeGreaterThan(0.95);
   });
 
+  it('counts the time spent sizing the long case (a slow /tokenize) in the check\'s duration', async () => {
+    const slow = createServer((req, res) => {
+      if (req.url === '/tokenize') return void setTimeout(() => res.writeHead(404).end('{"detail":"Not Found"}'), 400);
+      if (req.url === '/v1/models') return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ data: [{ id: 'm' }] }));
+      res.writeHead(500, { 'content-type': 'application/json' }).end('{"message":"down"}');
+    });
+    await new Promise<void>((resolve) => slow.listen(0, '127.0.0.1', resolve));
+    try {
+      const before = Date.now();
+      const r = await runSuiteCheck({ baseUrl: `http://127.0.0.1:${(slow.address() as AddressInfo).port}/v1`, model: 'm', maxModelLen: WINDOW, requestTimeoutMs: 5000 });
+      expect(r.passed).toBe(false);
+      expect(r.durationMs).toBeGreaterThanOrEqual(390);
+      expect(Date.parse(r.startedAt)).toBeLessThanOrEqual(before + 50);
+    } finally {
+      slow.closeAllConnections();
+      await new Promise((resolve) => slow.close(resolve));
+    }
+  });
+
   it('fails without a request when the window has no room for the suite', async () => {
     const r = await runSuiteCheck({ baseUrl: fake.baseUrl, maxModelLen: 16000, requestTimeoutMs: 5000 });
     expect(r).toMatchObject({ passed: false, kind: 'context_length', cases: [], caseIds: [] });

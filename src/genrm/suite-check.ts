@@ -23,6 +23,9 @@ export interface SuiteCheckResult extends SuiteResult {
 }
 
 export async function runSuiteCheck(o: SuiteCheckOptions): Promise<SuiteCheckResult> {
+  // The check starts with the sizing: its /tokenize requests count in its duration.
+  const started = performance.now();
+  const startedAt = new Date().toISOString();
   const model = o.model ?? DEFAULT_MODEL;
   const maxTokens = o.maxTokens ?? DEFAULT_MAX_TOKENS;
   const base = normalizeBaseUrl(o.baseUrl);
@@ -39,12 +42,12 @@ export async function runSuiteCheck(o: SuiteCheckOptions): Promise<SuiteCheckRes
       reason: (err as Error).message,
       model,
       baseUrl: base.ok ? base.value : o.baseUrl,
-      startedAt: new Date().toISOString(),
-      durationMs: 0,
+      startedAt,
+      durationMs: performance.now() - started,
       cases: [],
       caseIds: [],
     };
   }
   const result = await runSuite(cases, { ...o, model, maxTokens });
-  return { ...result, caseIds: cases.map((c) => c.id) };
+  return { ...result, startedAt, durationMs: performance.now() - started, caseIds: cases.map((c) => c.id) };
 }
