@@ -20,6 +20,15 @@ describe('the gate as a native sidecar', () => {
     expect(podProgress(pod, s).gate).toMatchObject({ passed: false, kind: 'wrong_verdict', durationMs: 41277 });
     expect(diagnose(s).map((d) => d.id)).toContain('judge-check-failing');
   });
+
+  it('plans the crashed run\'s log of a restarted gate (what a crash-loop diagnosis reads)', () => {
+    const s = loadSnapshot('judge-check-failing-sidecar');
+    const pod = s.pods[0];
+    const gate = pod.status!.initContainerStatuses!.find((c) => c.name === CONTAINERS.gate)!;
+    gate.restartCount = 3;
+    gate.lastState = { terminated: { exitCode: 1, reason: 'Error', startedAt: '2026-03-20T10:20:00Z', finishedAt: '2026-03-20T10:21:00Z' } };
+    expect(plannedLogs(s).filter((p) => p.container === CONTAINERS.gate).map((p) => p.previous)).toEqual([false, true]);
+  });
 });
 
 describe('the gate log during a confirmation', () => {
