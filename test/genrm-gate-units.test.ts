@@ -566,6 +566,49 @@ describe('check loop: busy is not broken, one failure is confirmed', () => {
     expect(backstops[0]).toBeGreaterThanOrEqual(9 * PATIENCE * 100);
   });
 
+  it('keeps a passing pod Ready while a /models poll times out (a busy API server), but not when /models answers without the model', async () => {
+    let models: 'ok' | 'hang' | 'other' = 'ok';
+    const server = createServer((req, res) => {
+      if (models === 'hang') return; // never answers
+      const id = models === 'ok' ? 'nvidia/Qwen3-Nemotron-235B-A22B-GenRM-2603' : 'another/model';
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ data: [{ id }] }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const state = initialGateState();
+    const stop = new AbortController();
+    let checks = 0;
+    const loop = runCheckLoop({
+      settings: settings({ baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`, requestTimeoutSeconds: 0.2, recheckSeconds: 0.05 }),
+      state,
+      metrics: new GateMetrics(),
+      log: () => undefined,
+      signal: stop.signal,
+      timing: { modelPollStartMs: 10, modelPollMaxMs: 20, failureRetryStartMs: 20, watchMs: 10, modelPollTimeoutMs: 200 },
+      check: async () => {
+        checks++;
+        return result(true);
+      },
+    });
+    try {
+      await waitFor(() => checks >= 1 && state.latest?.result.passed === true);
+      models = 'hang';
+      const since = checks;
+      await new Promise((resolve) => setTimeout(resolve, 700)); // several polls time out
+      expect(checks).toBe(since);
+      expect(state.waiting).toBeNull();
+      expect(readinessFromState(state, performance.now(), 60_000).ready).toBe(true);
+      models = 'other';
+      await waitFor(() => state.waiting !== null);
+      expect(state.waiting).toMatchObject({ kind: 'model_not_served' });
+      expect(readinessFromState(state, performance.now(), 60_000).ready).toBe(false);
+    } finally {
+      stop.abort();
+      await loop;
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
   it('gives up on a judgment after PATIENCE x the timeout on a busy server, and the last verdict stands', async () => {
     let n = 0;
     const { state, events } = await runLoop({

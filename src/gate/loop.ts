@@ -238,7 +238,10 @@ async function waitForModel(deps: CheckLoopDeps, timing: LoopTiming, recheckMs: 
           reason: `'${settings.model}' is not listed by /models (served: ${listed.value.map((m) => `'${m}'`).join(', ') || 'nothing'})`,
         }
       : { kind: listed.kind, reason: listed.reason };
-    state.waiting = waiting;
+    // A /models poll that times out on a pod that passed is a busy API server, not a verdict:
+    // /ready keeps the last one (and turns stale if the loop never gets through). An answer that
+    // the model is missing, a refused connection or an error status counts at once.
+    if (!(waiting.kind === 'timeout' && state.latest?.result.passed)) state.waiting = waiting;
     if (waiting.kind !== lastLogged) {
       log('waiting', { kind: waiting.kind, reason: waiting.reason, retryInSeconds: delayMs / 1000 });
       lastLogged = waiting.kind;
