@@ -214,6 +214,31 @@ describe('runSuiteCheck (the gate\'s first check)', () => {
     }
   });
 
+  it('bounds all the sizing requests together: a /tokenize that answers the probe and then hangs falls back to the estimate', async () => {
+    let calls = 0;
+    const hanging = createServer((req, res) => {
+      if (req.url === '/tokenize') {
+        if (++calls === 1) return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"count":5,"max_model_len":40000}');
+        return; // never answers
+      }
+      if (req.url === '/v1/models') return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ data: [{ id: 'm' }] }));
+      res.writeHead(500, { 'content-type': 'application/json' }).end('{"message":"down"}');
+    });
+    await new Promise<void>((resolve) => hanging.listen(0, '127.0.0.1', resolve));
+    try {
+      const started = performance.now();
+      const r = await runSuiteCheck({ baseUrl: `http://127.0.0.1:${(hanging.address() as AddressInfo).port}/v1`, model: 'm', maxModelLen: WINDOW, requestTimeoutMs: 10_000, sizingTimeoutMs: 600 });
+      const ms = performance.now() - started;
+      expect(calls).toBeGreaterThanOrEqual(2);
+      expect(ms).toBeLessThan(3000); // not a request timeout per hanging call
+      expect(r.caseIds).toContain(LONG_CASE_ID); // sized by the estimate, then judged
+      expect(r.cases.length).toBe(r.caseIds.length);
+    } finally {
+      hanging.closeAllConnections();
+      await new Promise((resolve) => hanging.close(resolve));
+    }
+  });
+
   it('fails without a request when the window has no room for the suite', async () => {
     const r = await runSuiteCheck({ baseUrl: fake.baseUrl, maxModelLen: 16000, requestTimeoutMs: 5000 });
     expect(r).toMatchObject({ passed: false, kind: 'context_length', cases: [], caseIds: [] });

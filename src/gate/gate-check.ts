@@ -13,13 +13,15 @@ export interface GateCheckOptions extends JudgeCheckOptions {
   suite?: { name: SuiteName; maxModelLen: number };
   /** Called as each judgment of the check comes back (the loop's patience counts from the latest). */
   onJudged?: () => void;
+  /** The whole time sizing the suite's long case may take (see `SuiteCheckOptions`). */
+  sizingTimeoutMs?: number;
 }
 
 export async function runGateCheck(options: GateCheckOptions): Promise<JudgeCheckResult> {
-  const { suite, onJudged, ...pair } = options;
+  const { suite, onJudged, sizingTimeoutMs, ...pair } = options;
   if (!suite) return runJudgeCheck(pair);
   const { orders: _orders, ...rest } = pair;
-  const result = await runSuiteCheck({ ...rest, suite: suite.name, maxModelLen: suite.maxModelLen, onJudged });
+  const result = await runSuiteCheck({ ...rest, suite: suite.name, maxModelLen: suite.maxModelLen, onJudged, sizingTimeoutMs });
   const checks = result.cases.map(
     (c): OrderCheck => ({
       order: c.id,

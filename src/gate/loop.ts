@@ -189,6 +189,9 @@ async function attemptCheck(deps: CheckLoopDeps, timing: LoopTiming, orders: rea
       maxTokens: settings.maxTokens,
       // The watch above decides when a late judgment ends; this bound is the backstop.
       requestTimeoutMs: backstopMs,
+      // Sizing the suite's long case with /tokenize takes at most half the request timeout, so
+      // a hanging /tokenize leaves the judgments their time (they are sized by the estimate then).
+      sizingTimeoutMs: Math.min(30_000, softMs / 2),
       signal: AbortSignal.any([signal, watch.signal]),
       priority: settings.priority,
       onJudged: () => {
