@@ -1,11 +1,13 @@
 /**
- * Benchmark of the readiness gate against the fake GenRM server (loopback only, bounded: ~90 s).
+ * Benchmark of the readiness gate against the fake GenRM server (loopback only, bounded: ~2 min
+ * with the defaults, ~70 s with --run-seconds 8 --load-seconds 3 --busy-seconds 8).
  *
  *   npx tsx bench/gate.ts [--run-seconds 12] [--load-seconds 5] [--rate 200] [--busy-seconds 15]
  *
  * Part A, an idle server:
  * Builds the gate bundle exactly as the pod runs it (esbuild, one file, plain node), then measures:
- * 1. judging requests per hour per pod: counted on the fake over a short run with a 2 s recheck,
+ * 1. judging requests per hour per pod (and those of the first check, the whole judging suite):
+ *    counted on the fake over a short run with a 2 s recheck,
  *    extrapolated (after the first full check), and compared with the bound 3600 / recheck (one
  *    order per periodic recheck while passing) and with a naive probe that judges on every 10 s
  *    probe tick;
@@ -15,7 +17,9 @@
  * 300 s; 4 slots, 16 trainer requests of 1 s outstanding, so a new request waits ~3 s in the
  * queue, 3x the timeout; /health takes 1.5 s while requests wait), each with vLLM's FCFS and with
  * priority scheduling (the gate's judgments at priority -10):
- * 4. readiness availability: the share of /ready samples (every 200 ms) that answer 200;
+ * 4. the time to the first Ready with the load running before the gate starts (the first check
+ *    judges the whole judging suite), and readiness availability: the share of /ready samples
+ *    (every 200 ms) that answer 200;
  * 5. time to detect a model that starts misjudging under that load (recheck 4 s);
  * 6. judging requests per hour with and without the load (recheck 2 s).
  * Prints markdown tables.
@@ -29,6 +33,7 @@ import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
+import { suiteCaseCount } from '../src/genrm/suite.ts';
 import { startFakeGenrm } from '../test/fakes/genrm-server.ts';
 
 const { values } = parseArgs({
@@ -63,6 +68,8 @@ const gate = spawn('node', [bundle, '--base-url', fake.baseUrl, '--port', '0', '
 try {
   const port = await listeningPort(gate);
   await waitReady(port);
+  // The first check judges the whole suite before the pod is ever Ready.
+  const firstCheckJudgments = fake.stats.judgments;
 
   // 1. Judging requests per hour.
   const judgmentsBefore = fake.stats.judgments;
@@ -85,7 +92,8 @@ try {
   const rows: [string, string][] = [
     ['gate bundle size (one file, plain node)', `${f(bundleBytes / 1024)} KiB`],
     [`judging requests/h per pod, naive probe judging every ${NAIVE_PROBE_PERIOD_SECONDS} s tick`, `${naiveChecksPerHour} (1 request per tick; ${2 * naiveChecksPerHour} with both orders)`],
-    [`judging requests/h per pod, gate at the default recheck (${DEFAULT_RECHECK_SECONDS} s), bound 3600 / recheck`, `${f(defaultPerHour, 0)} (one order per recheck, alternating; both orders on the first check and after a failure)`],
+    [`judging requests of the first check (the whole judging suite, ${suiteCaseCount('full')} cases, once before the pod is Ready), measured`, `${firstCheckJudgments}`],
+    [`judging requests/h per pod, gate at the default recheck (${DEFAULT_RECHECK_SECONDS} s), bound 3600 / recheck`, `${f(defaultPerHour, 0)} (one order per recheck, alternating; both orders to confirm a failed recheck and after a failure)`],
     [`judging requests/h per pod, gate at recheck ${BENCH_RECHECK_SECONDS} s: measured over ${f(runSeconds, 0)} s (${judgments} requests), extrapolated`, `${f(measuredPerHour, 0)} (bound ${f(boundPerHour, 0)})`],
     [`/ready latency p50 / p99 / max at ${RATE} req/s for ${LOAD_SECONDS} s (new connection each)`, `${f(load.p50, 2)} / ${f(load.p99, 2)} / ${f(load.max, 2)} ms`],
     ['/ready answers during the load: 200 / other / errors', `${load.ok} / ${load.other} / ${load.errors} (sent ${load.sent})`],
@@ -123,8 +131,10 @@ for (const priority of [false, true]) {
     }
     return (performance.now() - started) / 1000;
   });
+  const firstCheck = await underLoad(priority, 2, async (_port, _f, msToReady) => msToReady / 1000, true);
   busyRows.push([
     policy,
+    `${firstCheck.toFixed(1)} s`,
     `${availability.ok} / ${availability.total} (${((100 * availability.ok) / availability.total).toFixed(0)} %)`,
     `${detect.toFixed(1)} s (bound: queue wait 3 s + 2 rechecks = 11 s)`,
     `${availability.perHour.toFixed(0)}`,
@@ -139,25 +149,41 @@ const idlePerHour = await underLoad(false, 2, async (_port, f) => {
   return ((f.stats.judgments - judged) / ((performance.now() - started) / 1000)) * 3600;
 });
 process.stdout.write(
-  `\n| vLLM scheduling | /ready 200 during ${BUSY_SECONDS} s of saturating load | time to detect a misjudging model under load | judging requests/h under load (recheck 2 s; idle: ${idlePerHour.toFixed(0)}, bound 1800) |\n|---|---|---|---|\n${busyRows
+  `\n| vLLM scheduling | time to the first Ready, the load running from the start (the first check judges the ${suiteCaseCount('full')}-case suite) | /ready 200 during ${BUSY_SECONDS} s of saturating load | time to detect a misjudging model under load | judging requests/h under load (recheck 2 s; idle: ${idlePerHour.toFixed(0)}, bound 1800) |\n|---|---|---|---|---|\n${busyRows
     .map((r) => `| ${r.join(' | ')} |`)
     .join('\n')}\n\n`,
 );
 process.stdout.write(`(scaled down: request timeout 1 s, queue wait ~3 s, /health 1.5 s under load; node ${process.version}, ${cpus().length} CPUs, load average ${loadavg()[0].toFixed(1)})\n`);
 await rm(dir, { recursive: true, force: true });
 
-/** Starts a loaded fake and a gate on it, waits for Ready, runs `body`, stops both. */
-async function underLoad<T>(priority: boolean, recheckSeconds: number, body: (port: number, f: Awaited<ReturnType<typeof startFakeGenrm>>) => Promise<T>): Promise<T> {
+/**
+ * Starts a loaded fake and a gate on it, waits for Ready, runs `body`, stops both. With
+ * `loadFirst`, the load runs before the gate starts; `body` gets the time to the first Ready.
+ */
+async function underLoad<T>(
+  priority: boolean,
+  recheckSeconds: number,
+  body: (port: number, f: Awaited<ReturnType<typeof startFakeGenrm>>, msToReady: number) => Promise<T>,
+  loadFirst = false,
+): Promise<T> {
   const f = await startFakeGenrm({ slots: 4, judgeDelayMs: 300, healthDelayUnderLoadMs: 1500, priorityScheduling: priority });
   const args = [bundle, '--base-url', f.baseUrl, '--port', '0', '--host', '127.0.0.1', '--recheck-seconds', String(recheckSeconds), '--timeout', '1', '--stall-seconds', '2'];
   if (priority) args.push('--priority=-10');
+  if (loadFirst) {
+    f.startLoad(LOAD);
+    while (f.waiting < 8) await sleep(100);
+  }
+  const started = performance.now();
   const g = spawn('node', args, { env: { ...process.env, GENRM_GATE_ALLOW_FAST_RECHECK: '1', GENRM_API_KEY: '' }, stdio: ['ignore', 'pipe', 'inherit'] });
   try {
     const port = await listeningPort(g);
-    await waitReady(port);
-    f.startLoad(LOAD);
-    while (f.waiting < 8) await sleep(100);
-    return await body(port, f);
+    await waitReady(port, 60_000);
+    const msToReady = performance.now() - started;
+    if (!loadFirst) {
+      f.startLoad(LOAD);
+      while (f.waiting < 8) await sleep(100);
+    }
+    return await body(port, f, msToReady);
   } finally {
     g.kill('SIGTERM');
     await new Promise((resolve) => (g.exitCode !== null ? resolve(null) : g.once('exit', resolve)));
@@ -196,13 +222,13 @@ async function listeningPort(child: ChildProcess): Promise<number> {
   });
 }
 
-async function waitReady(port: number): Promise<void> {
-  const deadline = performance.now() + 20_000;
+async function waitReady(port: number, withinMs = 20_000): Promise<void> {
+  const deadline = performance.now() + withinMs;
   while (performance.now() < deadline) {
     if ((await probe(port)).status === 200) return;
     await sleep(200);
   }
-  throw new Error('the gate did not become ready within 20 s');
+  throw new Error(`the gate did not become ready within ${withinMs / 1000} s`);
 }
 
 function probe(port: number): Promise<{ status: number; ms: number }> {

@@ -80,6 +80,25 @@ describe('grafanaDashboard', () => {
     expect(all).toMatch(/time\(\) - \(genrm_gate_last_success_timestamp_seconds\{[^}]*\} > 0\)/);
   });
 
+  it('shows the gate under load: inconclusive checks, confirmations, engine stalls and drains', () => {
+    const panel = (title: string) => queryPanels.find((p) => p.title === title)?.targets?.map((t) => t.expr) ?? [];
+    expect(panel('Inconclusive checks per hour')).toEqual([expect.stringMatching(/^sum by \(pod\) \(increase\(genrm_gate_inconclusive_checks_total\{[^}]*\}\[1h\]\)\)$/)]);
+    expect(panel('Confirmation checks per hour')).toEqual([expect.stringMatching(/^sum by \(result\) \(increase\(genrm_gate_confirmation_checks_total\{[^}]*\}\[1h\]\)\)$/)]);
+    expect(panel('Engine stalls')).toEqual([expect.stringMatching(/^sum by \(pod\) \(increase\(genrm_gate_engine_stalls_total\{[^}]*\}\[1h\]\)\)$/)]);
+    expect(panel('Drains')).toEqual([expect.stringMatching(/^sum by \(result\) \(increase\(genrm_gate_drains_total\{[^}]*\}\[1h\]\)\)$/)]);
+    expect(dashboard.panels.find((p) => p.type === 'row' && p.title === 'Judge gate under load')).toBeDefined();
+  });
+
+  it('queries every metric the gate exports', async () => {
+    const { GateMetrics } = await import('../src/gate/metrics.ts');
+    const text = new GateMetrics().render(false);
+    const families = [...text.matchAll(/^# TYPE (genrm_gate_\w+) (\w+)$/gm)].map(([, name, type]) => (type === 'histogram' ? `${name}_bucket` : name));
+    expect(families.length).toBeGreaterThan(8);
+    const all = exprs.join('\n');
+    const unused = families.filter((f) => !all.includes(`${f}{`) && !['genrm_gate_judging_requests_total', 'genrm_gate_model_polls_total'].includes(f));
+    expect(unused).toEqual([]);
+  });
+
   it('reads the KV cache from the gauge vLLM v0.12.0 exports', () => {
     const kv = exprs.find((e) => e.includes('vllm:kv_cache_usage_perc'));
     expect(kv).toMatch(/^max by \(pod\) \(vllm:kv_cache_usage_perc\{[^}]*\}\)$/);

@@ -204,6 +204,15 @@ describe('genrm eval', () => {
     expect(JSON.parse(again.stdout)).toMatchObject({ judged: 2, failed: { total: 0 }, run: { judgedNow: 2 } });
   });
 
+  it('says why nothing could be judged when there is no --output to read', async () => {
+    fake.behaviour!.failFirst = { count: 100, status: 503 };
+    const r = await evalCli(['--input', await file(ours.slice(0, 1)), '--base-url', fake.baseUrl, '--retries', '0']);
+    expect(r.exitCode).toBe(1);
+    const last = r.stderr.trim().split('\n').at(-1)!;
+    expect(last).toMatch(/^genrm: eval: no row could be judged \(http_status 1\); first: POST http:\/\/127\.0\.0\.1:\d+\/v1\/chat\/completions answered HTTP 503/);
+    expect(last).not.toContain('--output');
+  });
+
   describe.concurrent('usage errors exit 2 and judge nothing', () => {
     it.each([
       ['no --input', ['--base-url', 'http://127.0.0.1:1/v1'], /--input is required/],

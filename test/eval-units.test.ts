@@ -118,6 +118,16 @@ describe('progress', () => {
     expect(out[0]).toMatch(/^\r\[#{15}\.{15}\]  50% 2\/4 rows/);
     expect(out[0].endsWith('\x1b[K\n')).toBe(true);
   });
+
+  it('writes no second log line for the counts the last one showed', () => {
+    const out: string[] = [];
+    let t = 0;
+    const p = createProgress({ tty: false, write: (s) => out.push(s), intervalMs: 5000, now: () => t });
+    p.update({ total: 1, done: 1, failed: 1 });
+    t = 5000;
+    p.finish({ total: 1, done: 1, failed: 1 });
+    expect(out).toEqual(['eval: 1/1 rows (1 failed), 0.0 rows/min, 0 s\n']);
+  });
 });
 
 describe('retries', () => {

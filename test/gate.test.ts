@@ -182,6 +182,8 @@ describe('genrm gate usage', () => {
     ['a request timeout past the timer limit', ['gate', '--base-url', 'http://127.0.0.1:1/v1', '--timeout', '3000000'], {}, /--timeout: must be at most 2147483 seconds/],
     ['a stall time past the timer limit, even with the test switch', ['gate', '--base-url', 'http://127.0.0.1:1/v1'], { GENRM_GATE_STALL_SECONDS: '1e10', GENRM_GATE_ALLOW_FAST_RECHECK: '1' }, /GENRM_GATE_STALL_SECONDS: must be at most 2147483/],
     ['a drain limit past the timer limit', ['gate', '--base-url', 'http://127.0.0.1:1/v1', '--drain-max-seconds', '9999999'], {}, /--drain-max-seconds: must be at most 2147483/],
+    ['a window with no room for the suite\'s long case', ['gate', '--base-url', 'http://127.0.0.1:1/v1', '--max-model-len', '8000'], {}, /--max-model-len \/ --max-tokens: vllm\.maxModelLen 8000 leaves no room for the long-context case with max_tokens 16384/],
+    ['the same from the pod\'s environment', ['gate', '--base-url', 'http://127.0.0.1:1/v1'], { GENRM_GATE_MAX_MODEL_LEN: '16500', GENRM_GATE_MAX_TOKENS: '16384' }, /GENRM_GATE_MAX_MODEL_LEN \/ GENRM_GATE_MAX_TOKENS: vllm\.maxModelLen 16500 leaves no room/],
   ])('exits 2 for %s', async (_name, args, env, message) => {
     const { stderr, exited } = spawnGate(['bin/genrm.mjs', ...args], env);
     const { code } = await exited;

@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 import type { JudgeCheckOptions, JudgeCheckResult } from '../src/genrm/check.ts';
 import { createEngineMonitor } from '../src/gate/engine.ts';
 import { parseEngineMetrics } from '../src/gate/vllm-metrics.ts';
-import { runCheckLoop, nextCheckDelayMs } from '../src/gate/loop.ts';
+import type { GateCheckOptions } from '../src/gate/gate-check.ts';
+import { runCheckLoop, nextCheckDelayMs, PATIENCE } from '../src/gate/loop.ts';
 import { GateMetrics } from '../src/gate/metrics.ts';
 import { readinessFromState, staleAfterMs } from '../src/gate/readiness.ts';
 import { GateConfigError, resolveGateSettings, type GateSettings } from '../src/gate/settings.ts';
@@ -511,6 +512,19 @@ describe('check loop: busy is not broken, one failure is confirmed', () => {
     expect(metrics.render(true)).toMatch(/genrm_gate_inconclusive_checks_total [1-9]/);
   });
 
+  it('says that no verdict stands when the first check is late', async () => {
+    let n = 0;
+    const { events } = await runLoop({
+      settings: settings(),
+      check: (o) => slowCheck(n++ === 1 ? 100 : 400, () => result(true))(o),
+      busy: true,
+      until: (_n, events) => events.filter((e) => e.event === 'inconclusive' && e.phase === 'waiting').length >= 2,
+    });
+    const waiting = events.filter((e) => e.event === 'inconclusive' && e.phase === 'waiting').map((e) => e.reason);
+    expect(waiting[0]).toMatch(/no verdict yet, the pod stays unready until one comes/);
+    expect(waiting[1]).toMatch(/the last verdict stands/);
+  });
+
   it('calls a late judgment without progress on the server a timeout', async () => {
     const { state, events } = await runLoop({
       settings: settings(),
@@ -519,6 +533,80 @@ describe('check loop: busy is not broken, one failure is confirmed', () => {
       until: (_n, events) => events.some((e) => e.event === 'check'),
     });
     expect(state.latest?.result).toMatchObject({ passed: false, kind: 'timeout', reason: expect.stringMatching(/no answer within 0\.1 s .* no progress/) });
+  });
+
+  it('waits for a first check served in waves: each answer renews the patience, each request outlives every wave', async () => {
+    // Nine suite cases on a server with fewer slots: one answer every 250 ms, 2.25 s in all, far
+    // past PATIENCE x the 0.1 s timeout (0.6 s) from the start, never that long between answers.
+    const backstops: number[] = [];
+    const { state, events } = await runLoop({
+      settings: settings({ requestTimeoutSeconds: 0.1, recheckSeconds: 30 }),
+      check: (o) =>
+        new Promise<JudgeCheckResult>((resolve) => {
+          const g = o as GateCheckOptions;
+          backstops.push(g.requestTimeoutMs ?? 0);
+          let answered = 0;
+          const t = setInterval(() => {
+            g.onJudged?.();
+            if (++answered === 9) {
+              clearInterval(t);
+              resolve(result(true));
+            }
+          }, 250);
+          o.signal?.addEventListener('abort', () => {
+            clearInterval(t);
+            resolve(result(false, { kind: 'cancelled', reason: 'cancelled' }));
+          });
+        }),
+      busy: true,
+      until: (_n, events) => events.some((e) => e.event === 'check' || e.phase === 'gave-up'),
+    });
+    expect(events.filter((e) => e.phase === 'gave-up')).toEqual([]);
+    expect(state.latest?.result.passed).toBe(true);
+    expect(backstops[0]).toBeGreaterThanOrEqual(9 * PATIENCE * 100);
+  });
+
+  it('keeps a passing pod Ready while a /models poll times out (a busy API server), but not when /models answers without the model', async () => {
+    let models: 'ok' | 'hang' | 'other' = 'ok';
+    const server = createServer((req, res) => {
+      if (models === 'hang') return; // never answers
+      const id = models === 'ok' ? 'nvidia/Qwen3-Nemotron-235B-A22B-GenRM-2603' : 'another/model';
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ data: [{ id }] }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const state = initialGateState();
+    const stop = new AbortController();
+    let checks = 0;
+    const loop = runCheckLoop({
+      settings: settings({ baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`, requestTimeoutSeconds: 0.2, recheckSeconds: 0.05 }),
+      state,
+      metrics: new GateMetrics(),
+      log: () => undefined,
+      signal: stop.signal,
+      timing: { modelPollStartMs: 10, modelPollMaxMs: 20, failureRetryStartMs: 20, watchMs: 10, modelPollTimeoutMs: 200 },
+      check: async () => {
+        checks++;
+        return result(true);
+      },
+    });
+    try {
+      await waitFor(() => checks >= 1 && state.latest?.result.passed === true);
+      models = 'hang';
+      const since = checks;
+      await new Promise((resolve) => setTimeout(resolve, 700)); // several polls time out
+      expect(checks).toBe(since);
+      expect(state.waiting).toBeNull();
+      expect(readinessFromState(state, performance.now(), 60_000).ready).toBe(true);
+      models = 'other';
+      await waitFor(() => state.waiting !== null);
+      expect(state.waiting).toMatchObject({ kind: 'model_not_served' });
+      expect(readinessFromState(state, performance.now(), 60_000).ready).toBe(false);
+    } finally {
+      stop.abort();
+      await loop;
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 
   it('gives up on a judgment after PATIENCE x the timeout on a busy server, and the last verdict stands', async () => {

@@ -195,6 +195,50 @@ describe('runSuiteCheck (the gate\'s first check)', () => {
     expect((long.promptTokens! + MAX_TOKENS) / WINDOW).toBeGreaterThan(0.95);
   });
 
+  it('counts the time spent sizing the long case (a slow /tokenize) in the check\'s duration', async () => {
+    const slow = createServer((req, res) => {
+      if (req.url === '/tokenize') return void setTimeout(() => res.writeHead(404).end('{"detail":"Not Found"}'), 400);
+      if (req.url === '/v1/models') return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ data: [{ id: 'm' }] }));
+      res.writeHead(500, { 'content-type': 'application/json' }).end('{"message":"down"}');
+    });
+    await new Promise<void>((resolve) => slow.listen(0, '127.0.0.1', resolve));
+    try {
+      const before = Date.now();
+      const r = await runSuiteCheck({ baseUrl: `http://127.0.0.1:${(slow.address() as AddressInfo).port}/v1`, model: 'm', maxModelLen: WINDOW, requestTimeoutMs: 5000 });
+      expect(r.passed).toBe(false);
+      expect(r.durationMs).toBeGreaterThanOrEqual(390);
+      expect(Date.parse(r.startedAt)).toBeLessThanOrEqual(before + 50);
+    } finally {
+      slow.closeAllConnections();
+      await new Promise((resolve) => slow.close(resolve));
+    }
+  });
+
+  it('bounds all the sizing requests together: a /tokenize that answers the probe and then hangs falls back to the estimate', async () => {
+    let calls = 0;
+    const hanging = createServer((req, res) => {
+      if (req.url === '/tokenize') {
+        if (++calls === 1) return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"count":5,"max_model_len":40000}');
+        return; // never answers
+      }
+      if (req.url === '/v1/models') return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ data: [{ id: 'm' }] }));
+      res.writeHead(500, { 'content-type': 'application/json' }).end('{"message":"down"}');
+    });
+    await new Promise<void>((resolve) => hanging.listen(0, '127.0.0.1', resolve));
+    try {
+      const started = performance.now();
+      const r = await runSuiteCheck({ baseUrl: `http://127.0.0.1:${(hanging.address() as AddressInfo).port}/v1`, model: 'm', maxModelLen: WINDOW, requestTimeoutMs: 10_000, sizingTimeoutMs: 600 });
+      const ms = performance.now() - started;
+      expect(calls).toBeGreaterThanOrEqual(2);
+      expect(ms).toBeLessThan(3000); // not a request timeout per hanging call
+      expect(r.caseIds).toContain(LONG_CASE_ID); // sized by the estimate, then judged
+      expect(r.cases.length).toBe(r.caseIds.length);
+    } finally {
+      hanging.closeAllConnections();
+      await new Promise((resolve) => hanging.close(resolve));
+    }
+  });
+
   it('fails without a request when the window has no room for the suite', async () => {
     const r = await runSuiteCheck({ baseUrl: fake.baseUrl, maxModelLen: 16000, requestTimeoutMs: 5000 });
     expect(r).toMatchObject({ passed: false, kind: 'context_length', cases: [], caseIds: [] });

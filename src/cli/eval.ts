@@ -158,7 +158,12 @@ export async function run(argv: string[]): Promise<number> {
   const summary = summarize(rows, records, { ...outcome, resumed, elapsedMs: performance.now() - started }, bothOrders);
   process.stdout.write(values.json ? `${JSON.stringify(summary, null, 2)}\n` : formatSummary(summary));
   if (controller.signal.aborted) throw new OperationError(`eval: interrupted; ${rows.length - counts.done} rows not judged${output ? ` (run again with --output ${output} to resume)` : ''}`);
-  if (summary.judged === 0) throw new OperationError(`eval: no row could be judged (${Object.entries(summary.failed.byKind).map(([k, n]) => `${k} ${n}`).join(', ')}); see --output for the reasons`);
+  if (summary.judged === 0) {
+    // The first row's reason, so that a run without --output still says what went wrong.
+    const first = rows.map((r) => records.get(r.key)?.error?.reason).find((reason) => reason !== undefined);
+    const kinds = Object.entries(summary.failed.byKind).map(([k, n]) => `${k} ${n}`).join(', ');
+    throw new OperationError(`eval: no row could be judged (${kinds})${first ? `; first: ${first}` : ''}${output ? `; every row's reason is in ${output}` : ''}`);
+  }
   if (minAgreement !== undefined) {
     if (summary.agreement === null) throw new OperationError('eval: --min-agreement needs labelled rows, and no judged row has a label');
     if (summary.agreement < minAgreement) {

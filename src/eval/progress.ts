@@ -29,6 +29,9 @@ export function createProgress(o: ProgressOptions): Progress {
   const now = o.now ?? (() => performance.now());
   const started = now();
   let last = -Infinity;
+  // The counts of the last line written (a log needs no second line for the same counts).
+  let shown = '';
+  const key = (c: ProgressCounts) => `${c.done}/${c.total}/${c.failed}`;
   const gap = o.tty ? (o.redrawMs ?? 100) : (o.intervalMs ?? 5000);
   const render = (c: ProgressCounts): string => {
     const share = c.total ? c.done / c.total : 1;
@@ -44,9 +47,11 @@ export function createProgress(o: ProgressOptions): Progress {
       const t = now();
       if (t - last < gap) return;
       last = t;
+      shown = key(c);
       o.write(render(c));
     },
     finish(c) {
+      if (!o.tty && shown === key(c)) return;
       o.write(render(c) + (o.tty ? '\n' : ''));
     },
   };

@@ -11,12 +11,17 @@ import type { SuiteName } from '../genrm/suite.ts';
 export interface GateCheckOptions extends JudgeCheckOptions {
   /** Judge this suite instead of the 1+2 pair; `orders` is then ignored. */
   suite?: { name: SuiteName; maxModelLen: number };
+  /** Called as each judgment of the check comes back (the loop's patience counts from the latest). */
+  onJudged?: () => void;
+  /** The whole time sizing the suite's long case may take (see `SuiteCheckOptions`). */
+  sizingTimeoutMs?: number;
 }
 
 export async function runGateCheck(options: GateCheckOptions): Promise<JudgeCheckResult> {
-  const { suite, orders: _orders, ...rest } = options;
-  if (!suite) return runJudgeCheck(options);
-  const result = await runSuiteCheck({ ...rest, suite: suite.name, maxModelLen: suite.maxModelLen });
+  const { suite, onJudged, sizingTimeoutMs, ...pair } = options;
+  if (!suite) return runJudgeCheck(pair);
+  const { orders: _orders, ...rest } = pair;
+  const result = await runSuiteCheck({ ...rest, suite: suite.name, maxModelLen: suite.maxModelLen, onJudged, sizingTimeoutMs });
   const checks = result.cases.map(
     (c): OrderCheck => ({
       order: c.id,

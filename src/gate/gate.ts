@@ -65,11 +65,19 @@ export async function startGate(settings: GateSettings, options: GateOptions = {
   const readiness = (): Readiness => readinessFromState(state, performance.now(), staleMs, monitor.health());
   const drain = createDrain({ state, metrics, log, monitor, maxMs: settings.drainMaxSeconds * 1000, pollMs });
 
+  const stop = new AbortController();
   const server = createGateServer({
     readiness,
     liveProblem: () => state.loopError,
     engineProblem: () => monitor.stalled(),
-    drain: () => drain.run(),
+    // A pod that drains goes away: the gate's own judgments (a whole suite on a pod never Ready)
+    // would only keep vLLM busy and the drain waiting. Stopping the loop closes their connections,
+    // and vLLM cancels a request whose client disconnected (`with_cancellation` on the chat
+    // completions route: vllm/entrypoints/utils.py, vllm/entrypoints/openai/api_server.py, v0.12.0).
+    drain: () => {
+      stop.abort();
+      return drain.run();
+    },
     metrics: () => metrics.render(readiness().ready),
   });
   await new Promise<void>((resolve, reject) => {
@@ -95,7 +103,6 @@ export async function startGate(settings: GateSettings, options: GateOptions = {
   });
 
   monitor.start();
-  const stop = new AbortController();
   const loopDone = runCheckLoop({
     settings,
     state,

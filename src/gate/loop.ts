@@ -11,8 +11,9 @@
  *   → again, until the signal aborts.
  *
  * A judgment not answered within the request timeout is not a failure while the server is busy
- * and generating tokens: the loop keeps waiting for it (up to PATIENCE x the timeout), the last
- * verdict stands meanwhile, and the check counts as inconclusive. Retrying instead would put the
+ * and generating tokens: the loop keeps waiting for it (up to PATIENCE x the timeout after the
+ * check's last answer: the suite's cases may be served a few at a time, and each answer shows the
+ * check advancing), the last verdict stands meanwhile, and the check counts as inconclusive. Retrying instead would put the
  * judgment at the back of the queue again, and under a queue longer than the timeout no answer
  * would ever come. Without progress (nothing running or waiting, or no new token within the
  * timeout) a late judgment is a `timeout` failure.
@@ -20,6 +21,7 @@
 import { setTimeout as sleepTimer } from 'node:timers/promises';
 import { BOTH_ORDERS, type JudgeCheckResult, type OrderName } from '../genrm/check.ts';
 import { listServedModels, MAX_TIMER_MS } from '../genrm/client.ts';
+import { suiteCaseCount } from '../genrm/suite.ts';
 import { seconds } from '../genrm/text.ts';
 import { runGateCheck, type GateCheckOptions } from './gate-check.ts';
 import type { GateLogger } from './log.ts';
@@ -146,7 +148,13 @@ async function attemptCheck(deps: CheckLoopDeps, timing: LoopTiming, orders: rea
   const check = deps.check ?? runGateCheck;
   const softMs = settings.requestTimeoutSeconds * 1000;
   const hardMs = Math.min(PATIENCE * softMs, MAX_TIMER_MS - 60_000);
+  // Patience counts from the check's latest answer: a server with fewer free slots than the check
+  // has judgments serves them in waves, and a check whose answers keep coming is not stuck. All
+  // judgments are sent at once, so each one's backstop covers every wave before it.
+  const judgments = suite ? suiteCaseCount(suite.name) : orders.length;
+  const backstopMs = Math.min(judgments * hardMs + 30_000, MAX_TIMER_MS);
   const started = performance.now();
+  let lastAnswerAt = started;
   const watch = new AbortController();
   let stoppedFor: 'no_progress' | 'patience' | null = null;
   let late = false;
@@ -157,10 +165,12 @@ async function attemptCheck(deps: CheckLoopDeps, timing: LoopTiming, orders: rea
       if (!late) {
         late = true;
         deps.metrics.recordInconclusive();
-        deps.log('inconclusive', { phase: 'waiting', reason: `no answer within ${seconds(softMs)} (the request timeout), but the server is busy and generating: the last verdict stands, the gate keeps waiting` });
+        // Before the first verdict there is none to stand: the pod stays unready until one comes.
+        const meanwhile = state.latest ? 'the last verdict stands' : 'no verdict yet, the pod stays unready until one comes';
+        deps.log('inconclusive', { phase: 'waiting', reason: `no answer within ${seconds(softMs)} (the request timeout), but the server is busy and generating: ${meanwhile}, the gate keeps waiting` });
       }
       state.evidenceAtMs = performance.now();
-      if (elapsed >= hardMs) {
+      if (performance.now() - lastAnswerAt >= hardMs) {
         stoppedFor = 'patience';
         watch.abort();
       }
@@ -178,16 +188,22 @@ async function attemptCheck(deps: CheckLoopDeps, timing: LoopTiming, orders: rea
       apiKey: settings.apiKey,
       maxTokens: settings.maxTokens,
       // The watch above decides when a late judgment ends; this bound is the backstop.
-      requestTimeoutMs: hardMs + 30_000,
+      requestTimeoutMs: backstopMs,
+      // Sizing the suite's long case with /tokenize takes at most half the request timeout, so
+      // a hanging /tokenize leaves the judgments their time (they are sized by the estimate then).
+      sizingTimeoutMs: Math.min(30_000, softMs / 2),
       signal: AbortSignal.any([signal, watch.signal]),
       priority: settings.priority,
+      onJudged: () => {
+        lastAnswerAt = performance.now();
+      },
     });
     if (signal.aborted) return { cancelled: true };
     const durationMs = performance.now() - started;
     const conclusive = result.checks.some((c) => !c.passed && c.kind !== 'cancelled' && c.kind !== 'timeout');
     if (!stoppedFor || conclusive) return { inconclusive: false, result };
     if (stoppedFor === 'patience') {
-      return { inconclusive: true, reason: `no answer after ${seconds(durationMs)} (${PATIENCE} x the request timeout) while the server stayed busy and generating`, durationMs };
+      return { inconclusive: true, reason: `no answer for ${seconds(performance.now() - lastAnswerAt)} (${PATIENCE} x the request timeout) while the server stayed busy and generating`, durationMs };
     }
     const why = late ? 'the server stopped showing progress' : 'the server shows no progress (nothing running or waiting, or no new token)';
     return {
@@ -225,7 +241,10 @@ async function waitForModel(deps: CheckLoopDeps, timing: LoopTiming, recheckMs: 
           reason: `'${settings.model}' is not listed by /models (served: ${listed.value.map((m) => `'${m}'`).join(', ') || 'nothing'})`,
         }
       : { kind: listed.kind, reason: listed.reason };
-    state.waiting = waiting;
+    // A /models poll that times out on a pod that passed is a busy API server, not a verdict:
+    // /ready keeps the last one (and turns stale if the loop never gets through). An answer that
+    // the model is missing, a refused connection or an error status counts at once.
+    if (!(waiting.kind === 'timeout' && state.latest?.result.passed)) state.waiting = waiting;
     if (waiting.kind !== lastLogged) {
       log('waiting', { kind: waiting.kind, reason: waiting.reason, retryInSeconds: delayMs / 1000 });
       lastLogged = waiting.kind;

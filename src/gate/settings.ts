@@ -4,7 +4,7 @@
  */
 import { MAX_TIMER_SECONDS } from '../genrm/client.ts';
 import { CARD_MAX_MODEL_LEN, DEFAULT_MAX_TOKENS, DEFAULT_MODEL } from '../genrm/request.ts';
-import { SUITE_NAMES, type SuiteName } from '../genrm/suite.ts';
+import { longCaseRoomProblem, SUITE_NAMES, type SuiteName } from '../genrm/suite.ts';
 import { normalizeBaseUrl } from '../genrm/urls.ts';
 
 export const DEFAULT_GATE_PORT = 8081;
@@ -160,6 +160,10 @@ export function resolveGateSettings(flags: GateFlags, env: NodeJS.ProcessEnv): G
   const maxModelLen = num('max-model-len', GATE_ENV.maxModelLen, CARD_MAX_MODEL_LEN, (n) =>
     Number.isInteger(n) && n >= 1024 && n <= 1_048_576 ? null : 'must be an integer number of tokens from 1024 to 1048576 (vLLM\'s --max-model-len)',
   );
+
+  // A window with no room for the suite's long case would fail every first check: refuse it now.
+  const room = problems.length === 0 && suite === 'full' ? longCaseRoomProblem(maxModelLen, maxTokens) : null;
+  if (room) problems.push(`${pick('max-model-len', GATE_ENV.maxModelLen).source} / ${pick('max-tokens', GATE_ENV.maxTokens).source}: ${room} (or judge only the 1+2 pair with --suite card)`);
 
   if (problems.length) throw new GateConfigError(problems);
   const apiKey = env[GATE_ENV.apiKey] ? env[GATE_ENV.apiKey] : undefined;

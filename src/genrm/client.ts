@@ -51,11 +51,12 @@ export function request(method: 'GET' | 'POST', url: string, body: unknown, opti
   return new Promise((resolve) => {
     let settled = false;
     let timer: NodeJS.Timeout | undefined;
+    let onAbort: (() => void) | undefined;
     const settle = (result: Result<HttpAnswer>, destroy?: { destroy(): void }): void => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      options.signal?.removeEventListener('abort', onAbort);
+      if (onAbort) options.signal?.removeEventListener('abort', onAbort);
       destroy?.destroy();
       resolve(result.ok ? result : { ...result, reason: redact(result.reason, options.apiKey) });
     };
@@ -74,24 +75,24 @@ export function request(method: 'GET' | 'POST', url: string, body: unknown, opti
     }
     if (options.apiKey) headers.authorization = `Bearer ${options.apiKey}`;
 
+    const aborted = (): Failure => {
+      const reason = options.signal?.reason as { name?: string } | undefined;
+      return reason?.name === 'TimeoutError'
+        ? fail('timeout', `${where}: stopped at the overall deadline before the server answered`)
+        : fail('cancelled', `${where}: cancelled`);
+    };
+    // Checked before any socket exists: a request destroyed before its 'error' listener is
+    // attached emits an error nobody handles, and that ends the process.
+    if (options.signal?.aborted) return settle(aborted());
     const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
     const req = send(target, { method, headers, agent: false });
-    const onAbort = (): void => {
-      const reason = options.signal?.reason as { name?: string } | undefined;
-      settle(
-        reason?.name === 'TimeoutError'
-          ? fail('timeout', `${where}: stopped at the overall deadline before the server answered`)
-          : fail('cancelled', `${where}: cancelled`),
-        req,
-      );
-    };
-    if (options.signal?.aborted) return onAbort();
+    req.on('error', (err) => settle(classifyError(err, where, options.apiKey)));
+    onAbort = (): void => settle(aborted(), req);
     options.signal?.addEventListener('abort', onAbort, { once: true });
     timer = setTimeout(() => {
       settle(fail('timeout', `${where}: no complete answer within ${seconds(timeoutMs)} (the request timeout); the server may be overloaded or hung`), req);
     }, timeoutMs);
 
-    req.on('error', (err) => settle(classifyError(err, where, options.apiKey)));
     req.on('response', (res: IncomingMessage) => {
       const status = res.statusCode ?? 0;
       const chunks: Buffer[] = [];

@@ -31,6 +31,8 @@ export interface SuiteRunOptions {
   concurrency?: number;
   /** vLLM's per-request `priority`, sent only when set (see `JudgeCheckOptions.priority`). */
   priority?: number;
+  /** Called as each case's judgment comes back (answered or failed), for callers that watch progress. */
+  onJudged?: () => void;
 }
 
 export interface CaseResult {
@@ -88,7 +90,11 @@ export async function runSuite(cases: readonly SuiteCase[], options: SuiteRunOpt
   if (!served.ok) return finish({ passed: false, kind: served.kind, reason: served.reason, cases: [] });
 
   const ctx: JudgeContext = { baseUrl, model, maxTokens: options.maxTokens ?? DEFAULT_MAX_TOKENS, seed: options.seed ?? DEFAULT_SEED, priority: options.priority, http };
-  const results = await mapConcurrent(cases, options.concurrency ?? cases.length, (c) => judgeCase(c, ctx));
+  const results = await mapConcurrent(cases, options.concurrency ?? cases.length, async (c) => {
+    const r = await judgeCase(c, ctx);
+    options.onJudged?.();
+    return r;
+  });
   for (const r of results) r.reason = redact(r.reason, options.apiKey);
   const failed = results.filter((r) => !r.passed);
   if (failed.length === 0) return finish({ passed: true, kind: null, reason: `judged all ${results.length} cases correctly`, cases: results });

@@ -15,7 +15,14 @@ export interface SuiteCheckOptions extends SuiteRunOptions {
   maxModelLen: number;
   /** @default 'full' */
   suite?: SuiteName;
+  /**
+   * The whole time the /tokenize requests that size the long case may take (past it, the
+   * conservative estimate sizes it). @default 30000, at most the request timeout
+   */
+  sizingTimeoutMs?: number;
 }
+
+const DEFAULT_SIZING_TIMEOUT_MS = 30_000;
 
 export interface SuiteCheckResult extends SuiteResult {
   /** Every case of the suite, judged or not (JUnit lists the ones never judged as skipped). */
@@ -23,12 +30,17 @@ export interface SuiteCheckResult extends SuiteResult {
 }
 
 export async function runSuiteCheck(o: SuiteCheckOptions): Promise<SuiteCheckResult> {
+  // The check starts with the sizing: its /tokenize requests count in its duration.
+  const started = performance.now();
+  const startedAt = new Date().toISOString();
   const model = o.model ?? DEFAULT_MODEL;
   const maxTokens = o.maxTokens ?? DEFAULT_MAX_TOKENS;
   const base = normalizeBaseUrl(o.baseUrl);
-  const tokenize = base.ok
-    ? await serverTokenizer(base.value, model, { apiKey: o.apiKey, timeoutMs: Math.min(o.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS, 30_000), signal: o.signal })
-    : null;
+  // One budget for every sizing request together: a /tokenize that answers the probe and then
+  // hangs must not hold the check for several request timeouts.
+  const sizingMs = Math.min(o.sizingTimeoutMs ?? DEFAULT_SIZING_TIMEOUT_MS, o.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS);
+  const sizingSignal = o.signal ? AbortSignal.any([o.signal, AbortSignal.timeout(sizingMs)]) : AbortSignal.timeout(sizingMs);
+  const tokenize = base.ok ? await serverTokenizer(base.value, model, { apiKey: o.apiKey, timeoutMs: sizingMs, signal: sizingSignal }) : null;
   let cases;
   try {
     cases = await buildSuite(o.suite ?? 'full', { maxModelLen: o.maxModelLen, maxTokens, model, tokenize: tokenize ?? undefined });
@@ -39,12 +51,12 @@ export async function runSuiteCheck(o: SuiteCheckOptions): Promise<SuiteCheckRes
       reason: (err as Error).message,
       model,
       baseUrl: base.ok ? base.value : o.baseUrl,
-      startedAt: new Date().toISOString(),
-      durationMs: 0,
+      startedAt,
+      durationMs: performance.now() - started,
       cases: [],
       caseIds: [],
     };
   }
   const result = await runSuite(cases, { ...o, model, maxTokens });
-  return { ...result, caseIds: cases.map((c) => c.id) };
+  return { ...result, startedAt, durationMs: performance.now() - started, caseIds: cases.map((c) => c.id) };
 }

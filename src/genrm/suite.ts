@@ -127,6 +127,11 @@ export async function buildSuite(name: SuiteName, sizing: SuiteSizing): Promise<
   return [...CARD_CASES, ...SHORT_CASES, await buildLongContextCase(sizing)];
 }
 
+/** How many cases a suite judges (the long-context case included). */
+export function suiteCaseCount(name: SuiteName): number {
+  return name === 'card' ? CARD_CASES.length : CARD_CASES.length + SHORT_CASES.length + 1;
+}
+
 /** The messages of a case exactly as a judging request carries them. */
 export function caseMessages(c: SuiteCase, model = 'model', maxTokens = 1): JudgeRequestBody['messages'] {
   return buildJudgeRequest({ history: c.history, response1: c.response1, response2: c.response2 }, { model, maxTokens }).messages;

@@ -1,7 +1,8 @@
 /**
  * A Grafana dashboard (JSON model, schemaVersion 39) for one GenRM deployment: the vLLM engine
  * (queue, KV cache, latency, throughput) and the judging gate (ready, check results, check
- * latency, age of the last passing check).
+ * latency, age of the last passing check; under load: inconclusive checks, confirmations, engine
+ * stalls, drains).
  *
  * Every query selects `namespace="<namespace>"` and the pods of the instance (`podRegex`:
  * Deployment pods `<instance>-server-…` and LeaderWorkerSet pods `<instance>-<group>[-<worker>]`,
@@ -43,6 +44,10 @@ export const DASHBOARD_METRICS = [
   'genrm_gate_check_duration_seconds_sum',
   'genrm_gate_check_duration_seconds_count',
   'genrm_gate_last_success_timestamp_seconds',
+  'genrm_gate_inconclusive_checks_total',
+  'genrm_gate_confirmation_checks_total',
+  'genrm_gate_engine_stalls_total',
+  'genrm_gate_drains_total',
 ] as const;
 
 export interface DashboardDatasource {
@@ -243,6 +248,37 @@ export function grafanaDashboard(options: GrafanaDashboardOptions): GrafanaDashb
     { h: 8, w: 6, x: 18, y: 23 },
     [target(`time() - (genrm_gate_last_success_timestamp_seconds${gate} > 0)`, '{{pod}}', 'A')],
     's',
+  );
+
+  // The gate under load: what kept a busy pod Ready, and what restarted or stopped one.
+  row('Judge gate under load', 31);
+  timeseries(
+    'Inconclusive checks per hour',
+    'Checks late past the request timeout while vLLM was busy and generating: the last verdict stood (genrm_gate_inconclusive_checks_total), per pod.',
+    { h: 8, w: 6, x: 0, y: 32 },
+    [target(`sum by (pod) (increase(genrm_gate_inconclusive_checks_total${gate}[1h]))`, '{{pod}}', 'A')],
+    'short',
+  );
+  timeseries(
+    'Confirmation checks per hour',
+    'Full checks run at once after a failed recheck, by result: only a failed confirmation turns a pod unready (genrm_gate_confirmation_checks_total).',
+    { h: 8, w: 6, x: 6, y: 32 },
+    [target(`sum by (result) (increase(genrm_gate_confirmation_checks_total${gate}[1h]))`, '{{result}}', 'A')],
+    'short',
+  );
+  timeseries(
+    'Engine stalls',
+    'Times the gate found vLLM\'s engine stuck (/engine/live 503: the kubelet restarts vLLM), per pod, over 1 hour (genrm_gate_engine_stalls_total).',
+    { h: 8, w: 6, x: 12, y: 32 },
+    [target(`sum by (pod) (increase(genrm_gate_engine_stalls_total${gate}[1h]))`, '{{pod}}', 'A')],
+    'short',
+  );
+  timeseries(
+    'Drains',
+    'Drains before a stop (/drain, the preStop hook) over 1 hour, by result: drained, or timeout when --drain-max-seconds ended it with judgments still running (genrm_gate_drains_total).',
+    { h: 8, w: 6, x: 18, y: 32 },
+    [target(`sum by (result) (increase(genrm_gate_drains_total${gate}[1h]))`, '{{result}}', 'A')],
+    'short',
   );
 
   const templating = options.datasourceUid

@@ -14,7 +14,11 @@ export interface GateVerdict {
   durationMs: number | null;
 }
 
-/** The gate's last `check` line, or undefined when it has not judged yet. */
+/**
+ * The gate's last conclusive `check` line, or undefined when it has not judged yet. A line marked
+ * `confirming: true` is a failed recheck whose confirmation is still running: it decides nothing
+ * (the pod stays Ready until the confirmation fails too), so the verdict before it stands.
+ */
 export function lastVerdict(text: string | undefined): GateVerdict | undefined {
   if (text === undefined) return undefined;
   const lines = logLines(text);
@@ -28,7 +32,7 @@ export function lastVerdict(text: string | undefined): GateVerdict | undefined {
       continue;
     }
     const d = doc as Record<string, unknown>;
-    if (d === null || typeof d !== 'object' || d.event !== 'check' || typeof d.passed !== 'boolean') continue;
+    if (d === null || typeof d !== 'object' || d.event !== 'check' || typeof d.passed !== 'boolean' || d.confirming === true) continue;
     return {
       passed: d.passed,
       kind: typeof d.kind === 'string' ? d.kind : d.passed ? 'ok' : 'unknown',

@@ -126,8 +126,11 @@ export function plannedLogs(s: ClusterSnapshot): { pod: string; container: strin
     const vllm = containerStatus(pod, CONTAINERS.vllm);
     if (vllm && hasRun(vllm)) plan.push({ pod: name, container: CONTAINERS.vllm, previous: false, tail: LOG_TAIL.vllm });
     if (vllm?.lastState?.terminated) plan.push({ pod: name, container: CONTAINERS.vllm, previous: true, tail: LOG_TAIL.vllm });
-    const gate = containerStatus(pod, CONTAINERS.gate);
+    // The gate runs as a native sidecar (an init container with restartPolicy Always, reported
+    // in initContainerStatuses); a pod synthesized before that has it among the containers.
+    const gate = initStatus(pod, CONTAINERS.gate) ?? containerStatus(pod, CONTAINERS.gate);
     if (gate && hasRun(gate)) plan.push({ pod: name, container: CONTAINERS.gate, previous: false, tail: LOG_TAIL.gate });
+    if (gate?.lastState?.terminated) plan.push({ pod: name, container: CONTAINERS.gate, previous: true, tail: LOG_TAIL.gate });
     const download = initStatus(pod, CONTAINERS.downloadInPod);
     if (download && (download.state?.running || failedExit(download.state) || failedExit(download.lastState))) {
       plan.push({ pod: name, container: CONTAINERS.downloadInPod, previous: !download.state?.running && !failedExit(download.state), tail: LOG_TAIL.download });
