@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { startFakeGenrm, type FakeGenrm } from './fakes/genrm-server.ts';
-import { get, startGateProcess, waitFor, type GateProcess } from './helpers/gate-process.ts';
+import { get, pollReady, startGateProcess, waitFor, type GateProcess } from './helpers/gate-process.ts';
 
 let fake: FakeGenrm | undefined;
 let gate: GateProcess | undefined;
@@ -37,5 +37,62 @@ describe('GET /drain during the first check', () => {
     expect((await get(gate.port, '/ready')).status).toBe(503);
     expect((await get(gate.port, '/live')).status).toBe(200);
     expect((await gate.stop()).code).toBe(0);
+  });
+});
+
+describe('a drain that is not the end of the pod', () => {
+  it('resumes when vLLM is restarted in the same pod (a probe restart runs the preStop drain too): judged again, Ready again', async () => {
+    fake = await startFakeGenrm();
+    // --stall-seconds 5: the engine monitor polls every 0.5 s, so a restart shorter than a real
+    // model load (minutes of refused connections) is still seen going away.
+    const args = ['bin/genrm.mjs', 'gate', '--base-url', fake.baseUrl, '--port', '0', '--host', '127.0.0.1', '--recheck-seconds', '1', '--timeout', '10', '--stall-seconds', '5', '--suite', 'card'];
+    gate = await startGateProcess(args, { GENRM_GATE_ALLOW_FAST_RECHECK: '1', GENRM_GATE_DRAIN_MAX_SECONDS: '10' });
+    const f = fake;
+    const g = gate;
+    await pollReady(g.port, 200, 30_000);
+    // The kubelet's preStop before it kills vLLM for a failed probe.
+    expect(JSON.parse((await get(g.port, '/drain', 20_000)).body)).toMatchObject({ drained: true });
+    expect((await get(g.port, '/ready')).status).toBe(503);
+    // vLLM is killed and restarted: gone for a while, then serving again.
+    await f.stop();
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect((await get(g.port, '/ready')).status).toBe(503);
+    const judgedBefore = f.stats.judgments;
+    await f.start();
+    const back = await pollReady(g.port, 200, 30_000);
+    expect(back.body).toMatchObject({ ready: true });
+    expect(f.stats.judgments).toBeGreaterThanOrEqual(judgedBefore + 2); // the new engine was judged from the first check
+    expect(g.logs().some((l) => l.event === 'drain' && l.phase === 'resumed')).toBe(true);
+    // A second probe restart drains again.
+    expect(JSON.parse((await get(g.port, '/drain', 20_000)).body)).toMatchObject({ drained: true });
+    expect((await get(g.port, '/ready')).status).toBe(503);
+  });
+
+  it('stays unready after a drain while vLLM never goes away (no restart seen)', async () => {
+    fake = await startFakeGenrm();
+    const args = ['bin/genrm.mjs', 'gate', '--base-url', fake.baseUrl, '--port', '0', '--host', '127.0.0.1', '--recheck-seconds', '1', '--timeout', '10', '--suite', 'card'];
+    gate = await startGateProcess(args, { GENRM_GATE_ALLOW_FAST_RECHECK: '1', GENRM_GATE_DRAIN_MAX_SECONDS: '10' });
+    const g = gate;
+    await pollReady(g.port, 200, 30_000);
+    await get(g.port, '/drain', 20_000);
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    expect((await get(g.port, '/ready')).status).toBe(503);
+    expect(g.logs().some((l) => l.event === 'drain' && l.phase === 'resumed')).toBe(false);
+  });
+
+  it('answers at once when the engine is stuck: nothing would finish, the kubelet is about to restart it', async () => {
+    fake = await startFakeGenrm({ judgeDelayMs: 60_000 });
+    const args = ['bin/genrm.mjs', 'gate', '--base-url', fake.baseUrl, '--port', '0', '--host', '127.0.0.1', '--recheck-seconds', '1', '--timeout', '30', '--stall-seconds', '2', '--suite', 'card'];
+    gate = await startGateProcess(args, { GENRM_GATE_ALLOW_FAST_RECHECK: '1', GENRM_GATE_DRAIN_MAX_SECONDS: '60' });
+    const f = fake;
+    const g = gate;
+    await waitFor(() => f.running >= 2 || undefined, 15_000, 'the first check to run');
+    f.stall = true;
+    await waitFor(async () => ((await get(g.port, '/engine/live')).status === 503 ? true : undefined), 20_000, '/engine/live to flag the stuck engine');
+    const started = performance.now();
+    const r = JSON.parse((await get(g.port, '/drain', 30_000)).body);
+    expect(performance.now() - started).toBeLessThan(10_000); // not the 60 s drain limit
+    expect(r).toMatchObject({ drained: false });
+    expect(r.reason).toMatch(/the engine is stuck/);
   });
 });

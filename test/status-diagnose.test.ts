@@ -22,7 +22,7 @@ const CASES: [scenario: string, id: string, fix: RegExp][] = [
   ['hf-rate-limited', 'hf-rate-limited', /lower weights\.downloadWorkers/],
   ['kv-cache-too-small', 'kv-cache-too-small', /lower vllm\.maxModelLen to at most 39168 or raise vllm\.gpuMemoryUtilization/],
   ['judge-check-failing', 'judge-check-failing', /model\.revision/],
-  ['gate-draining', 'gate-draining', /kubectl delete pod genrm-server-6d8f7c9b54-x7k2p -n genrm/],
+  ['gate-draining', 'gate-draining', /if it is running and the gate still drains, replace the pod: kubectl delete pod genrm-server-6d8f7c9b54-x7k2p -n genrm/],
   ['multi-attach', 'multi-attach', /ReadWriteMany/],
   ['preflight-failed', 'preflight-failed', /scheduling\.gpuProducts/],
   ['claim-pending', 'claim-pending', /weights\.storageClassName/],
@@ -64,6 +64,11 @@ describe('diagnose', () => {
     expect(diagnose(s).map((x) => x.id)).not.toContain('gate-draining');
     // A gate that never drained: nothing.
     expect(diagnose(loadSnapshot('judge-check-failing')).map((x) => x.id)).not.toContain('gate-draining');
+    // A gate that resumed once vLLM served again after the restart: nothing.
+    const resumed = loadSnapshot('gate-draining');
+    const log = resumed.logs.find((l) => l.container === 'judge-gate' && !l.previous)!;
+    log.text += '\n{"ts":"2026-03-20T10:55:00.000Z","event":"drain","phase":"resumed","reason":"vLLM went away and serves again in the same pod"}';
+    expect(diagnose(resumed).map((x) => x.id)).not.toContain('gate-draining');
   });
 
   it('names the Pod Security level that refuses the pods, and the controller that reported it', () => {

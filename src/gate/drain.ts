@@ -5,6 +5,12 @@
  * vLLM container's preStop hook calls it, so SIGTERM, which makes vLLM 0.12 abort every request
  * in flight (`vllm/entrypoints/launcher.py`), comes only after the judgments finished.
  * Concurrent calls share one drain.
+ *
+ * The kubelet runs the preStop hook before every kill of the container, not only when the pod is
+ * deleted: a liveness or startup-probe failure restarts vLLM in the same pod after a drain
+ * (kubernetes pkg/kubelet/kuberuntime/kuberuntime_container.go, killContainer calls
+ * executePreStopHook whatever the reason). The gate then sees vLLM go away and come back, and
+ * resumes (`src/gate/gate.ts`): the drain is not the end of a pod.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { EngineMonitor } from './engine.ts';
@@ -22,7 +28,7 @@ export interface DrainDeps {
   state: GateState;
   metrics: GateMetrics;
   log: GateLogger;
-  monitor: Pick<EngineMonitor, 'readNow'>;
+  monitor: Pick<EngineMonitor, 'readNow' | 'stalled'>;
   maxMs: number;
   pollMs: number;
 }
@@ -32,6 +38,8 @@ export interface Drain {
   run(): Promise<DrainResult>;
   /** The drain in progress or finished, if any. */
   readonly current: Promise<DrainResult> | null;
+  /** Forgets a finished drain, so that the next GET /drain starts a new one (vLLM restarted in the pod). */
+  reset(): void;
 }
 
 export function createDrain(deps: DrainDeps): Drain {
@@ -50,6 +58,10 @@ export function createDrain(deps: DrainDeps): Drain {
       // Each read is bounded too: the drain overshoots its limit by at most a second.
       const read = await deps.monitor.readNow(Math.max(1000, Math.min(5000, remaining)));
       if (read.state === 'down') return finish(true, `nothing is served any more (${read.reason})`);
+      // A stuck engine finishes nothing: waiting would only delay the restart the kubelet is
+      // about to make (a liveness kill runs this preStop hook too).
+      const stuck = deps.monitor.stalled();
+      if (stuck) return finish(false, `the engine is stuck, nothing will finish (${stuck})`);
       if (read.state === 'sample') {
         const { running, waiting } = read.sample;
         last = `${running} running, ${waiting} waiting`;
@@ -79,6 +91,9 @@ export function createDrain(deps: DrainDeps): Drain {
     },
     get current() {
       return current;
+    },
+    reset() {
+      current = null;
     },
   };
 }

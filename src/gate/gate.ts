@@ -4,6 +4,7 @@
  * `runGateUntilSignal` for the program.
  */
 import type { AddressInfo } from 'node:net';
+import { setTimeout as sleepTimer } from 'node:timers/promises';
 import { createDrain } from './drain.ts';
 import { createEngineMonitor, type EngineMonitor } from './engine.ts';
 import { jsonLineLogger, type GateLogger } from './log.ts';
@@ -65,7 +66,55 @@ export async function startGate(settings: GateSettings, options: GateOptions = {
   const readiness = (): Readiness => readinessFromState(state, performance.now(), staleMs, monitor.health());
   const drain = createDrain({ state, metrics, log, monitor, maxMs: settings.drainMaxSeconds * 1000, pollMs });
 
-  const stop = new AbortController();
+  // Ends with close(): stops a restart watch that is still waiting.
+  const lifetime = new AbortController();
+  let loop = { stop: new AbortController(), done: Promise.resolve() };
+  const startLoop = () => {
+    const stop = new AbortController();
+    const done = runCheckLoop({
+      settings,
+      state,
+      metrics,
+      log,
+      signal: stop.signal,
+      timing: { watchMs: pollMs, ...options.timing },
+      progress: monitor,
+    }).catch((err: unknown) => {
+      state.loopError = String((err as Error)?.message ?? err);
+      log('error', { message: `the check loop stopped: ${state.loopError}` });
+    });
+    loop = { stop, done };
+  };
+  let watchingRestart = false;
+  // After a drain, vLLM either never comes back (the pod is being deleted; the gate is stopped
+  // next) or the kubelet restarts it in the same pod (a liveness or startup-probe kill runs the
+  // preStop drain too). A new vLLM process is a new engine: forget the drain and every verdict,
+  // and judge it from the first check on, so the pod turns Ready again only once it judges.
+  const watchForRestart = async () => {
+    if (watchingRestart) return;
+    watchingRestart = true;
+    try {
+      let sawDown = false;
+      while (!lifetime.signal.aborted) {
+        const read = await monitor.readNow();
+        if (read.state === 'down') sawDown = true;
+        else if (sawDown && read.state === 'sample') {
+          Object.assign(state, { ...initialGateState(), lastSuccessEpochMs: state.lastSuccessEpochMs });
+          drain.reset();
+          log('drain', { phase: 'resumed', reason: 'vLLM went away and serves again in the same pod (a probe restart): judging the new engine from the first check' });
+          startLoop();
+          return;
+        }
+        try {
+          await sleepTimer(pollMs, undefined, { signal: lifetime.signal });
+        } catch {
+          return;
+        }
+      }
+    } finally {
+      watchingRestart = false;
+    }
+  };
   const server = createGateServer({
     readiness,
     liveProblem: () => state.loopError,
@@ -75,8 +124,10 @@ export async function startGate(settings: GateSettings, options: GateOptions = {
     // and vLLM cancels a request whose client disconnected (`with_cancellation` on the chat
     // completions route: vllm/entrypoints/utils.py, vllm/entrypoints/openai/api_server.py, v0.12.0).
     drain: () => {
-      stop.abort();
-      return drain.run();
+      loop.stop.abort();
+      const result = drain.run();
+      void result.then(watchForRestart);
+      return result;
     },
     metrics: () => metrics.render(readiness().ready),
   });
@@ -103,26 +154,16 @@ export async function startGate(settings: GateSettings, options: GateOptions = {
   });
 
   monitor.start();
-  const loopDone = runCheckLoop({
-    settings,
-    state,
-    metrics,
-    log,
-    signal: stop.signal,
-    timing: { watchMs: pollMs, ...options.timing },
-    progress: monitor,
-  }).catch((err: unknown) => {
-    state.loopError = String((err as Error)?.message ?? err);
-    log('error', { message: `the check loop stopped: ${state.loopError}` });
-  });
+  startLoop();
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= (async () => {
-      stop.abort();
+      lifetime.abort();
+      loop.stop.abort();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
-      await Promise.all([closed, loopDone, monitor.stop()]);
+      await Promise.all([closed, loop.done, monitor.stop()]);
     })();
     return closing;
   };

@@ -57,11 +57,11 @@ function drainingAlive(s: ClusterSnapshot, pod: Pod): Diagnosis[] {
       id: 'gate-draining',
       severity: 'error',
       object: `pod/${name}`,
-      summary: `the readiness gate has been draining since ${started} although the pod is not being deleted: it answers /ready 503 until the pod is replaced`,
+      summary: `the readiness gate has been draining since ${started} although the pod is not being deleted: /ready answers 503 until vLLM, restarted in the pod, serves again (the gate then judges it from the first check)`,
       evidence: `judge-gate log: drain started at ${started}${kill ? `; event ${kill.reason}: ${kill.message}` : ''}`,
       fix:
         "the kubelet ran vLLM's preStop hook (the gate's /drain) when it restarted vLLM after a failed probe (see why with `genrm logs server --previous`); " +
-        `replace the pod so that a new gate starts: kubectl delete pod ${name} -n ${s.namespace}`,
+        `wait for vLLM to load again; if it is running and the gate still drains, replace the pod: kubectl delete pod ${name} -n ${s.namespace}`,
     },
   ];
 }
@@ -75,6 +75,8 @@ function lastDrainStart(text: string | undefined): string | undefined {
     try {
       const d = JSON.parse(line.slice(at)) as Record<string, unknown>;
       if (d?.event === 'drain' && d.phase === 'start') started = typeof d.ts === 'string' ? d.ts : 'an unknown time';
+      // The gate resumes by itself once vLLM, restarted in the same pod, serves again.
+      if (d?.event === 'drain' && d.phase === 'resumed') started = undefined;
     } catch {
       // not a JSON line
     }
