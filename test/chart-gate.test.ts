@@ -58,7 +58,10 @@ describe('the judge gate in the server pod', async () => {
     expect(vllm.livenessProbe.httpGet).toMatchObject({ path: '/engine/live', port: 8081 });
     expect(vllm.livenessProbe.periodSeconds * vllm.livenessProbe.failureThreshold).toBeGreaterThanOrEqual(60);
     expect(vllm.livenessProbe.timeoutSeconds).toBeGreaterThanOrEqual(3);
-    expect(vllm.lifecycle.preStop).toEqual({ httpGet: { path: '/drain', port: 8081, scheme: 'HTTP' } });
+    // An exec hook inside the pod: the gate accepts /drain from loopback only.
+    expect(vllm.lifecycle.preStop.httpGet).toBeUndefined();
+    expect(vllm.lifecycle.preStop.exec.command.slice(0, 2)).toEqual(['python3', '-c']);
+    expect(vllm.lifecycle.preStop.exec.command[2]).toContain('"http://127.0.0.1:8081/drain", timeout=310');
     expect(env.GENRM_GATE_STALL_SECONDS).toBe('300');
     expect(env.GENRM_GATE_DRAIN_MAX_SECONDS).toBe('300');
     expect(pod.terminationGracePeriodSeconds).toBe(360);

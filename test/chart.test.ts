@@ -80,9 +80,9 @@ describe('the default config (the model card)', async () => {
     expect(vllm.readinessProbe.periodSeconds).toBeGreaterThan(0);
   });
 
-  it("drains: preStop GETs the gate's /drain, and the grace period covers the drain plus vLLM's stop", () => {
-    expect(vllm.lifecycle.preStop.httpGet).toMatchObject({ path: '/drain', port: 8081 });
-    expect(vllm.lifecycle.preStop.exec).toBeUndefined();
+  it("drains: preStop GETs the gate's /drain from inside the pod, and the grace period covers the drain plus vLLM's stop", () => {
+    expect(vllm.lifecycle.preStop.exec.command[2]).toContain('http://127.0.0.1:8081/drain');
+    expect(vllm.lifecycle.preStop.httpGet).toBeUndefined();
     const drainMax = Number(container(pod, 'judge-gate').env.find((e: any) => e.name === 'GENRM_GATE_DRAIN_MAX_SECONDS').value);
     expect(drainMax).toBeGreaterThanOrEqual(300); // at least the judging request timeout
     expect(pod.terminationGracePeriodSeconds).toBeGreaterThanOrEqual(drainMax + 30);

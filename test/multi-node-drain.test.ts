@@ -30,7 +30,7 @@ describe('multi-node shutdown', () => {
     it(`keeps the workers up as long as the leader may drain (${label})`, async () => {
       const { leader, worker } = await templates(drain ? { drain } : {});
       const maxSeconds = Number(drain?.maxSeconds ?? 300);
-      expect(container(leader.spec, 'vllm').lifecycle.preStop.httpGet.path).toBe('/drain');
+      expect(container(leader.spec, 'vllm').lifecycle.preStop.exec.command[2]).toContain('http://127.0.0.1:8081/drain');
       const env = leader.spec.initContainers.find((c: any) => c.name === 'judge-gate').env;
       expect(env.find((e: any) => e.name === 'GENRM_GATE_DRAIN_MAX_SECONDS').value).toBe(String(maxSeconds));
       const hook = container(worker.spec, 'vllm').lifecycle.preStop.exec.command;

@@ -171,8 +171,26 @@ export class JudgeGate extends Construct {
     });
   }
 
-  /** The preStop hook of the vLLM container: GET the gate's `/drain` (answers once nothing runs or waits). */
+  /**
+   * The preStop hook of the vLLM container: GET the gate's `/drain` (answers once nothing runs or
+   * waits) from inside the pod. An exec hook, not an httpGet: the kubelet sends an httpGet hook from
+   * the node, and the gate accepts `/drain` only from the pod's own loopback, so that nothing else
+   * that reaches the gate's port can take the pod out of the Service. vLLM's image has python3.
+   * The hook always exits 0: a gate that cannot be reached must not hold vLLM's stop (the kubelet
+   * bounds the hook by the grace period anyway: pkg/kubelet/kuberuntime/kuberuntime_container.go).
+   */
   preStop(): kplus.Handler {
-    return kplus.Handler.fromHttpGet('/drain', { port: this.port });
+    return kplus.Handler.fromCommand(['python3', '-c', drainHookScript(this.port, this.drainMaxSeconds + 10)]);
   }
+}
+
+/** The Python one-liner of the vLLM container's preStop hook: GET the gate's /drain on loopback. */
+export function drainHookScript(gatePort: number, timeoutSeconds: number): string {
+  return [
+    'import sys, urllib.request',
+    'try:',
+    `    print(urllib.request.urlopen("http://127.0.0.1:${gatePort}/drain", timeout=${timeoutSeconds}).read().decode())`,
+    'except Exception as e:',
+    '    print("genrm: the drain did not answer:", e, file=sys.stderr)',
+  ].join('\n');
 }

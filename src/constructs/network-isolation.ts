@@ -7,7 +7,7 @@
  *   workers: Ray's ports are unauthenticated, so nothing else may reach them);
  * - the download Job: no ingress; egress only to DNS and to HTTPS (443) in the configured CIDRs
  *   (Hugging Face and its CDN sit behind changing addresses, hence 0.0.0.0/0 by default).
- * Kubelet probes and the httpGet preStop hook (vLLM -> the gate's /drain) come from the node:
+ * Kubelet probes come from the node (vLLM's preStop hook calls the gate's /drain on loopback, inside the pod):
  * Kubernetes' NetworkPolicy documentation ("The two sorts of pod isolation") allows the
  * connections from the pod's node into an ingress-isolated pod, whatever the policies say.
  */

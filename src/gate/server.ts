@@ -50,6 +50,11 @@ async function route(endpoints: GateEndpoints, req: IncomingMessage, res: Server
     case '/engine/live':
       return sendLive(res, req, endpoints.engineProblem());
     case '/drain': {
+      // Draining takes the pod out of the Service: only the pod itself may ask (vLLM's preStop
+      // hook runs inside the pod and calls 127.0.0.1).
+      if (!fromLoopback(req.socket.remoteAddress)) {
+        return send(res, req, 403, 'application/json', '{"error":"GET /drain is accepted only from inside the pod (127.0.0.1): it takes the pod out of the Service"}');
+      }
       const r = await endpoints.drain();
       return send(res, req, 200, 'application/json', JSON.stringify(r));
     }
@@ -68,4 +73,10 @@ function send(res: ServerResponse, req: IncomingMessage, status: number, type: s
   if (res.headersSent || res.destroyed) return;
   res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' });
   res.end(req.method === 'HEAD' ? undefined : body);
+}
+
+/** Whether a connection comes from this host's loopback (IPv4 127/8, IPv6 ::1, or IPv4 mapped in IPv6). */
+export function fromLoopback(remoteAddress: string | undefined): boolean {
+  if (!remoteAddress) return false;
+  return remoteAddress === '::1' || /^(::ffff:)?127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/i.test(remoteAddress);
 }

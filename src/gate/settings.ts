@@ -191,7 +191,8 @@ Endpoints:
                     waiting and no generated token for --stall-seconds, or /health failing that
                     long; 200 otherwise (also before anything is known)
   GET /drain        /ready turns 503 at once; answers 200 once vLLM has nothing running or
-                    waiting, or after --drain-max-seconds (for the preStop hook)
+                    waiting, or after --drain-max-seconds (for the preStop hook); only from
+                    loopback (403 otherwise); resumes when vLLM restarts in the same pod
   GET /metrics      Prometheus text format (genrm_gate_*)
 
 Options (flags win over the environment variable in brackets):
