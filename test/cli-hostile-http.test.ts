@@ -107,6 +107,18 @@ describe('genrm smoke against hostile servers', () => {
     expect(JSON.parse(json.stdout).reason).toMatch(/engine died red text/);
   });
 
+  it('the suite mode prints case reasons without them too (--suite card --json, and the summary)', async () => {
+    const json = await smoke('escapes-500', ['--suite', 'card', '--json']);
+    expect(json.code, json.stderr).toBe(1);
+    expect(json.stdout + json.stderr).not.toMatch(TERMINAL_CONTROL);
+    const doc = JSON.parse(json.stdout);
+    expect(doc.cases.length).toBeGreaterThan(0);
+    for (const c of doc.cases) expect(c.reason).toMatch(/engine died red text/);
+    const text = await smoke('escapes-500', ['--suite', 'card']);
+    expect(text.code).toBe(1);
+    expect(text.stdout + text.stderr).not.toMatch(TERMINAL_CONTROL);
+  });
+
   it('model names with escape sequences are listed without them', async () => {
     const line = expectCleanFailure(await smoke('escapes-models'));
     expect(line).toMatch(/other-model/);

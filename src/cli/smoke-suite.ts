@@ -9,6 +9,7 @@ import { formatVerdict } from '../genrm/check.ts';
 import { runSuite, type SuiteResult } from '../genrm/run-suite.ts';
 import { buildSuite, caseMessages, SUITE_NAMES, type SuiteCase, type SuiteName } from '../genrm/suite.ts';
 import { redact, seconds } from '../genrm/text.ts';
+import { terminalSafe } from './terminal.ts';
 import { serverTokenizer } from '../genrm/tokenize.ts';
 import { OperationError, UserError } from './errors.ts';
 
@@ -103,7 +104,9 @@ export async function runSuiteCommand(o: SuiteCommandOptions & { baseUrl: string
     backstop,
   ]);
   if (deadline.aborted && result.kind === 'timeout' && !result.reason.startsWith(limit)) result.reason = `${limit}: ${result.reason}`;
-  result.reason = redact(result.reason, o.apiKey);
+  // Reasons quote the server: no key, and no escape sequences (the --json consumer prints them too).
+  result.reason = terminalSafe(redact(result.reason, o.apiKey));
+  for (const c of result.cases) c.reason = terminalSafe(redact(c.reason, o.apiKey));
   return { result, ids };
 }
 
