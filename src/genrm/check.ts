@@ -91,14 +91,36 @@ export interface JudgeCheckResult {
   checks: OrderCheck[];
 }
 
-/** Runs the check once. */
-export async function runJudgeCheck(options: JudgeCheckOptions): Promise<JudgeCheckResult> {
+/** The fields every judging run's result carries besides its verdicts. */
+export interface RunStamp {
+  model: string;
+  /** Normalized (or as given, when it was not a valid URL). */
+  baseUrl: string;
+  startedAt: string;
+  durationMs: number;
+}
+
+/** Where a judging run sends its requests, once the base URL is valid and the model is listed. */
+export interface RunTarget {
+  baseUrl: string;
+  model: string;
+  http: RequestOptions;
+}
+
+/**
+ * The common start of a judging run (the 1+2 check, the judging suite): the clock starts, the base
+ * URL is checked and `/models` must list the model. `stamp` finishes a result: the run's fields,
+ * and its reason without the API key.
+ */
+export async function startJudgingRun(
+  options: Pick<JudgeCheckOptions, 'baseUrl' | 'model' | 'apiKey' | 'requestTimeoutMs' | 'signal'>,
+): Promise<{ stamp: <T extends { reason: string }>(fields: T) => T & RunStamp; target: { ok: true; value: RunTarget } | { ok: false; kind: FailureKind; reason: string } }> {
   const started = performance.now();
   const startedAt = new Date().toISOString();
   const model = options.model ?? DEFAULT_MODEL;
   const normalized = normalizeBaseUrl(options.baseUrl);
   const baseUrl = normalized.ok ? normalized.value : options.baseUrl;
-  const finish = (fields: Pick<JudgeCheckResult, 'passed' | 'kind' | 'reason' | 'checks'>): JudgeCheckResult => ({
+  const stamp = <T extends { reason: string }>(fields: T): T & RunStamp => ({
     ...fields,
     reason: redact(fields.reason, options.apiKey),
     model,
@@ -106,15 +128,22 @@ export async function runJudgeCheck(options: JudgeCheckOptions): Promise<JudgeCh
     startedAt,
     durationMs: performance.now() - started,
   });
-  if (!normalized.ok) return finish({ passed: false, kind: 'bad_response', reason: `bad base URL: ${normalized.reason}`, checks: [] });
-
+  if (!normalized.ok) return { stamp, target: { ok: false, kind: 'bad_response', reason: `bad base URL: ${normalized.reason}` } };
   const http: RequestOptions = {
     apiKey: options.apiKey,
     timeoutMs: options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
     signal: options.signal,
   };
   const served = await checkModelServed(baseUrl, model, http);
-  if (!served.ok) return finish({ passed: false, kind: served.kind, reason: served.reason, checks: [] });
+  if (!served.ok) return { stamp, target: { ok: false, kind: served.kind, reason: served.reason } };
+  return { stamp, target: { ok: true, value: { baseUrl, model, http } } };
+}
+
+/** Runs the check once. */
+export async function runJudgeCheck(options: JudgeCheckOptions): Promise<JudgeCheckResult> {
+  const { stamp: finish, target } = await startJudgingRun(options);
+  if (!target.ok) return finish({ passed: false, kind: target.kind, reason: target.reason, checks: [] });
+  const { baseUrl, model, http } = target.value;
 
   const maxTokens = options.maxTokens ?? DEFAULT_MAX_TOKENS;
   const seed = options.seed ?? DEFAULT_SEED;

@@ -2,15 +2,13 @@
  * Runs judging-suite cases against a server, concurrently, and reports each case. Used by the gate's
  * first check and by `genrm smoke --suite`. Never throws for a server problem.
  */
-import { checkModelServed, DEFAULT_REQUEST_TIMEOUT_MS, formatVerdict, verdictProblem } from './check.ts';
-import type { RequestOptions } from './client.ts';
+import { formatVerdict, startJudgingRun, verdictProblem } from './check.ts';
 import { judgeOnce, type JudgeContext } from './judge.ts';
 import type { Verdict } from './parse.ts';
-import { DEFAULT_MAX_TOKENS, DEFAULT_MODEL, DEFAULT_SEED } from './request.ts';
+import { DEFAULT_MAX_TOKENS, DEFAULT_SEED } from './request.ts';
 import type { FailureKind } from './result.ts';
 import type { SuiteCase } from './suite.ts';
 import { redact } from './text.ts';
-import { normalizeBaseUrl } from './urls.ts';
 
 export interface SuiteRunOptions {
   /** The OpenAI base URL including /v1. */
@@ -67,27 +65,9 @@ export interface SuiteResult {
 
 /** Checks that the model is served, then judges every case (at most `concurrency` at once). */
 export async function runSuite(cases: readonly SuiteCase[], options: SuiteRunOptions): Promise<SuiteResult> {
-  const started = performance.now();
-  const startedAt = new Date().toISOString();
-  const model = options.model ?? DEFAULT_MODEL;
-  const normalized = normalizeBaseUrl(options.baseUrl);
-  const baseUrl = normalized.ok ? normalized.value : options.baseUrl;
-  const finish = (fields: Pick<SuiteResult, 'passed' | 'kind' | 'reason' | 'cases'>): SuiteResult => ({
-    ...fields,
-    reason: redact(fields.reason, options.apiKey),
-    model,
-    baseUrl,
-    startedAt,
-    durationMs: performance.now() - started,
-  });
-  if (!normalized.ok) return finish({ passed: false, kind: 'bad_response', reason: `bad base URL: ${normalized.reason}`, cases: [] });
-  const http: RequestOptions = {
-    apiKey: options.apiKey,
-    timeoutMs: options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
-    signal: options.signal,
-  };
-  const served = await checkModelServed(baseUrl, model, http);
-  if (!served.ok) return finish({ passed: false, kind: served.kind, reason: served.reason, cases: [] });
+  const { stamp: finish, target } = await startJudgingRun(options);
+  if (!target.ok) return finish({ passed: false, kind: target.kind, reason: target.reason, cases: [] });
+  const { baseUrl, model, http } = target.value;
 
   const ctx: JudgeContext = { baseUrl, model, maxTokens: options.maxTokens ?? DEFAULT_MAX_TOKENS, seed: options.seed ?? DEFAULT_SEED, priority: options.priority, http };
   const results = await mapConcurrent(cases, options.concurrency ?? cases.length, async (c) => {
