@@ -9,6 +9,7 @@ import { formatVerdict } from '../genrm/check.ts';
 import { runSuite, type SuiteResult } from '../genrm/run-suite.ts';
 import { buildSuite, caseMessages, SUITE_NAMES, type SuiteCase, type SuiteName } from '../genrm/suite.ts';
 import { redact, seconds } from '../genrm/text.ts';
+import { runJsonHead, runSummaryHead } from './smoke-output.ts';
 import { terminalSafe } from './terminal.ts';
 import { serverTokenizer } from '../genrm/tokenize.ts';
 import { OperationError, UserError } from './errors.ts';
@@ -112,22 +113,11 @@ export async function runSuiteCommand(o: SuiteCommandOptions & { baseUrl: string
 
 /** The --json document of a suite run. */
 export function suiteJson(r: SuiteResult): Record<string, unknown> {
-  return {
-    passed: r.passed,
-    kind: r.kind,
-    reason: r.reason,
-    model: r.model,
-    baseUrl: r.baseUrl,
-    durationMs: Math.round(r.durationMs),
-    startedAt: r.startedAt,
-    cases: r.cases.map((c) => ({ ...c, durationMs: Math.round(c.durationMs) })),
-  };
+  return { ...runJsonHead(r), cases: r.cases.map((c) => ({ ...c, durationMs: Math.round(c.durationMs) })) };
 }
 
 export function suiteSummary(r: SuiteResult): string {
-  const head = r.passed
-    ? `PASS ${r.model} at ${r.baseUrl}: ${r.reason} (${seconds(r.durationMs)})`
-    : `FAIL ${r.model} at ${r.baseUrl}: ${r.kind} (${seconds(r.durationMs)})`;
+  const head = runSummaryHead(r);
   const width = Math.max(0, ...r.cases.map((c) => c.id.length));
   const lines = r.cases.map((c) => {
     const verdict = c.verdict ? formatVerdict(c.verdict) : 'no verdict';

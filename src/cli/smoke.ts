@@ -15,6 +15,7 @@ import { numberOption, parseCommandArgs } from './args.ts';
 import { OperationError, UserError } from './errors.ts';
 import { defaultMaxModelLen, listCases, maxModelLenOption, runSuiteCommand, suiteFailure, suiteJson, suiteOption, suiteSummary } from './smoke-suite.ts';
 import { describeWriteError, replaceFile } from '../write-file.ts';
+import { runJsonHead, runSummaryHead } from './smoke-output.ts';
 import { terminalSafe } from './terminal.ts';
 
 export const DEFAULT_SMOKE_TIMEOUT_SECONDS = 900;
@@ -147,13 +148,7 @@ async function runSmokeCheck(o: SmokeOptions): Promise<JudgeCheckResult> {
 /** The --json document: stable keys, durations in whole milliseconds. */
 function toJson(r: JudgeCheckResult): Record<string, unknown> {
   return {
-    passed: r.passed,
-    kind: r.kind,
-    reason: r.reason,
-    model: r.model,
-    baseUrl: r.baseUrl,
-    durationMs: Math.round(r.durationMs),
-    startedAt: r.startedAt,
+    ...runJsonHead(r),
     checks: r.checks.map((c) => ({
       order: c.order,
       better: c.better,
@@ -170,9 +165,7 @@ function toJson(r: JudgeCheckResult): Record<string, unknown> {
 }
 
 function summary(r: JudgeCheckResult): string {
-  const head = r.passed
-    ? `PASS ${r.model} at ${r.baseUrl}: ${r.reason} (${seconds(r.durationMs)})`
-    : `FAIL ${r.model} at ${r.baseUrl}: ${r.kind} (${seconds(r.durationMs)})`;
+  const head = runSummaryHead(r);
   const lines = r.checks.map((c) => {
     const verdict = c.verdict ? formatVerdict(c.verdict) : 'no verdict';
     return `  ${`${c.order} order`.padEnd(15)} ${verdict.padEnd(34)} ${c.passed ? 'ok' : `FAIL ${c.kind}`} (${seconds(c.durationMs)})`;

@@ -2,7 +2,7 @@
  * Runs judging-suite cases against a server, concurrently, and reports each case. Used by the gate's
  * first check and by `genrm smoke --suite`. Never throws for a server problem.
  */
-import { formatVerdict, startJudgingRun, verdictProblem } from './check.ts';
+import { formatVerdict, startJudgingRun, verdictProblem, type JudgeCheckOptions } from './check.ts';
 import { judgeOnce, type JudgeContext } from './judge.ts';
 import type { Verdict } from './parse.ts';
 import { DEFAULT_MAX_TOKENS, DEFAULT_SEED } from './request.ts';
@@ -10,25 +10,13 @@ import type { FailureKind } from './result.ts';
 import type { SuiteCase } from './suite.ts';
 import { redact } from './text.ts';
 
-export interface SuiteRunOptions {
-  /** The OpenAI base URL including /v1. */
-  baseUrl: string;
-  /** @default DEFAULT_MODEL */
-  model?: string;
-  /** Bearer key for /v1 (GENRM_API_KEY). Never appears in a result. */
-  apiKey?: string;
-  /** @default DEFAULT_MAX_TOKENS; the suite's long case was sized for this value. */
-  maxTokens?: number;
-  /** @default DEFAULT_REQUEST_TIMEOUT_MS */
-  requestTimeoutMs?: number;
-  /** Stops everything (shutdown, or an overall deadline). */
-  signal?: AbortSignal;
-  /** @default DEFAULT_SEED */
-  seed?: number;
+/**
+ * The 1+2 check's options without its orders (every case is judged once, in its own order), plus
+ * how many cases are judged at once. `maxTokens` must be the value the suite's long case was sized for.
+ */
+export interface SuiteRunOptions extends Omit<JudgeCheckOptions, 'orders'> {
   /** How many cases are judged at once. @default all of them */
   concurrency?: number;
-  /** vLLM's per-request `priority`, sent only when set (see `JudgeCheckOptions.priority`). */
-  priority?: number;
   /** Called as each case's judgment comes back (answered or failed), for callers that watch progress. */
   onJudged?: () => void;
 }
