@@ -1,0 +1,16 @@
+/**
+ * `npm run test:e2e` runs this first: it checks that the machine has what the end-to-end tier
+ * needs (Go for the Kubernetes tools, Python for vLLM), then builds or installs every upstream
+ * system into the cache (a no-op when the cache already holds them). A missing prerequisite is
+ * one sentence and exit 2.
+ */
+import { clusterToolsMissing, ensureClusterTools } from './cluster-tools.ts';
+import { ensureVllm, vllmMissing } from './vllm-install.ts';
+
+const missing = [clusterToolsMissing(), vllmMissing()].filter((m): m is string => Boolean(m));
+if (missing.length > 0) {
+  process.stderr.write(`test:e2e cannot run on this machine: ${missing.join('; ')}.\n`);
+  process.exit(2);
+}
+await ensureClusterTools({ log: (line) => process.stderr.write(`${line}\n`) });
+await ensureVllm({ log: (line) => process.stderr.write(`${line}\n`) });
