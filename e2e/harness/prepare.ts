@@ -4,10 +4,10 @@
  * system into the cache (a no-op when the cache already holds them). A missing prerequisite is
  * one sentence and exit 2.
  */
-import { clusterToolsMissing, ensureClusterTools } from './cluster-tools.ts';
+import { checkClusterTools, ensureClusterTools } from './cluster-tools.ts';
 import { ensureVllm, vllmMissing } from './vllm-install.ts';
 
-const missing = [clusterToolsMissing(), vllmMissing()].filter((m): m is string => Boolean(m));
+const missing = [await checkClusterTools(), vllmMissing()].filter((m): m is string => Boolean(m));
 if (missing.length > 0) {
   process.stderr.write(`test:e2e cannot run on this machine: ${missing.join('; ')}.\n`);
   process.exit(2);
