@@ -35,9 +35,12 @@ describe('server-side dry run of synthesized manifests', () => {
       });
       expect(r.stderr).toBe('');
       expect(r.exitCode).toBe(0);
+      // One `<resource>[.<group>]/<name> serverside-applied (server dry run)` line per object.
+      const lines = r.stdout.split('\n').filter(Boolean);
+      expect(lines).toHaveLength(rest.length);
       for (const o of rest) {
-        expect(r.stdout).toContain(`${o.kind.toLowerCase()}.`);
-        expect(r.stdout).toMatch(new RegExp(`/${o.metadata.name} serverside-applied \\(server dry run\\)`));
+        const group = o.apiVersion.includes('/') ? `\\.${o.apiVersion.split('/')[0].replaceAll('.', '\\.')}` : '';
+        expect(lines).toContainEqual(expect.stringMatching(new RegExp(`^${o.kind.toLowerCase()}${group}/${o.metadata.name} serverside-applied \\(server dry run\\)$`)));
       }
     },
   );
