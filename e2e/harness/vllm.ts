@@ -11,8 +11,12 @@
  *   HF_HOME (the generated model's cache) and VLLM_CACHE_ROOT (the e2e cache);
  * - added: `--logits-processors judge_logits:JudgeLogitsProcessor` (the judge, e2e/vllm/),
  *   `--enforce-eager` (vLLM on CPU otherwise compiles with inductor at start-up: 180 s instead of
- *   35 s here; `vllm/platforms/cpu.py`, check_and_update_config, v0.12.0), `--max-num-seqs` when a
- *   test asks; VLLM_CPU_KVCACHE_SPACE (1 GiB of KV cache; vLLM's default is 4), the preloads of
+ *   35 s here; `vllm/platforms/cpu.py`, check_and_update_config, v0.12.0),
+ *   `--no-enable-chunked-prefill` (vLLM 0.12.0 on CPU crashes its engine when a request with a
+ *   `seed`, as every judging request has, is prefilled in chunks: `gen.set_offset` on a CPU
+ *   torch.Generator raises "CPU Generator does not use offset", `vllm/v1/worker/gpu_model_runner.py`
+ *   _bookkeeping_sync; without chunking a prompt is prefilled in one step, `v1/core/sched/scheduler.py`),
+ *   `--max-num-seqs` when a test asks; VLLM_CPU_KVCACHE_SPACE (1 GiB of KV cache; vLLM's default is 4), the preloads of
  *   vLLM's CPU docs (tcmalloc, libiomp5) and the judge's table (GENRM_JUDGE_FILE).
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -92,7 +96,7 @@ export function cpuServeArgs(args: readonly string[], o: CpuArgsOptions): string
     }
     i++;
   }
-  out.push('--logits-processors', 'judge_logits:JudgeLogitsProcessor', '--enforce-eager');
+  out.push('--logits-processors', 'judge_logits:JudgeLogitsProcessor', '--enforce-eager', '--no-enable-chunked-prefill');
   if (o.maxNumSeqs !== undefined) out.push('--max-num-seqs', String(o.maxNumSeqs));
   out.push(...(o.extraArgs ?? []));
   return out;

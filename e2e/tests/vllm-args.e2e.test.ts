@@ -79,10 +79,11 @@ describe(`vLLM ${VLLM_VERSION}'s argument parser`, () => {
     }
   });
 
-  it('accepts what the CPU harness adds: the judge, eager mode, a batch limit, a smaller window', () => {
+  it('accepts what the CPU harness adds: the judge, eager mode, no chunked prefill, a batch limit, a smaller window', () => {
     expect(parsed['cpu-harness']).toMatchObject({
       logits_processors: ['judge_logits:JudgeLogitsProcessor'],
       enforce_eager: true,
+      enable_chunked_prefill: false,
       max_num_seqs: 2,
       max_model_len: 4096,
       tensor_parallel_size: 1,

@@ -22,7 +22,7 @@ FIELDS = [
     "model", "served_model_name", "revision", "tokenizer_revision", "trust_remote_code", "seed",
     "tensor_parallel_size", "pipeline_parallel_size", "data_parallel_size", "distributed_executor_backend",
     "max_model_len", "gpu_memory_utilization", "scheduling_policy", "max_num_seqs", "enforce_eager",
-    "logits_processors",
+    "logits_processors", "enable_chunked_prefill",
 ]
 
 
