@@ -238,7 +238,9 @@ export async function startVllm(o: StartOptions = {}): Promise<VllmServer> {
   const args = cpuServeArgs(container.args, { port, maxModelLen: o.maxModelLen, maxNumSeqs: o.maxNumSeqs, extraArgs: o.extraArgs });
   const maxModelLen = Number(argValue(args, '--max-model-len'));
   const model = argValue(args, '--served-model-name') ?? DEFAULT_MODEL;
-  writeJudgeTable(files.judge, { mode: o.judge ?? 'right', tokensPerSecond: o.tokensPerSecond ?? 4, pairs: await suitePairs({ maxModelLen }) });
+  // The suite as this config's gate sizes it (its window and generation budget).
+  const maxTokens = validateConfig(o.config ?? {}).gate.maxTokens;
+  writeJudgeTable(files.judge, { mode: o.judge ?? 'right', tokensPerSecond: o.tokensPerSecond ?? 4, pairs: await suitePairs({ maxModelLen, maxTokens }) });
   const env: Record<string, string> = {
     ...container.env,
     HF_HOME: install.hfHome,
@@ -287,7 +289,7 @@ export async function startVllm(o: StartOptions = {}): Promise<VllmServer> {
   await warmUp(url, model);
   const warmupMs = performance.now() - warmStarted;
   // The long-context case sized by this server's /tokenize, for its own window.
-  learnPairs(files.judge, await suitePairs({ maxModelLen, baseUrl: url, model }));
+  learnPairs(files.judge, await suitePairs({ maxModelLen, maxTokens, baseUrl: url, model }));
   writeFileSync(files.url, `${url}\n`);
   log(`vllm: serving ${model} at ${url} after ${(startupMs / 1000).toFixed(1)} s (first judgment ${(warmupMs / 1000).toFixed(1)} s)`);
   return {
