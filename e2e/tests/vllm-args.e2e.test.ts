@@ -48,6 +48,7 @@ beforeAll(async () => {
   lists['cpu-harness'] = cpuServeArgs(configs.default.args, { port: 5000, maxNumSeqs: 2, maxModelLen: 4096 });
   lists['typo'] = [...configs.default.args, '--tensor-parallel-sise', '8'];
   lists['dropped-flag'] = [...configs.default.args, '--disable-log-requests-everywhere'];
+  lists['drain-flag'] = [...configs.default.args, '--shutdown-timeout', '30'];
   parsed = await parseAll(install, lists);
 });
 
@@ -89,6 +90,11 @@ describe(`vLLM ${VLLM_VERSION}'s argument parser`, () => {
       tensor_parallel_size: 1,
       host: '127.0.0.1',
     });
+  });
+
+  it("has the drain flag exactly when src/vllm/versions.ts says the default image's release has one", () => {
+    if (DEFAULT_RELEASE.drainFlag) expect(parsed['drain-flag'].error).toBeUndefined();
+    else expect(parsed['drain-flag'].error).toMatch(/unrecognized arguments: --shutdown-timeout 30/);
   });
 
   it('refuses a misspelled or unknown flag, so the checks above can fail', () => {
