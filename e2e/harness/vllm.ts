@@ -137,6 +137,8 @@ export interface StartOptions {
   log?: (line: string) => void;
   /** The start-up budget. @default 600 s */
   timeoutMs?: number;
+  /** Serve from this Hugging Face cache instead of the generated one (a downloaded snapshot). */
+  hfHome?: string;
   /** Keep running after this process exits (the CLI's `up`). @default false */
   detached?: boolean;
 }
@@ -243,7 +245,7 @@ export async function startVllm(o: StartOptions = {}): Promise<VllmServer> {
   writeJudgeTable(files.judge, { mode: o.judge ?? 'right', tokensPerSecond: o.tokensPerSecond ?? 4, pairs: await suitePairs({ maxModelLen, maxTokens }) });
   const env: Record<string, string> = {
     ...container.env,
-    HF_HOME: install.hfHome,
+    HF_HOME: o.hfHome ?? install.hfHome,
     VLLM_CACHE_ROOT: join(cacheRoot(), 'vllm-runtime-cache'),
     VLLM_TARGET_DEVICE: 'cpu',
     VLLM_CPU_KVCACHE_SPACE: '1',

@@ -5,8 +5,11 @@ norms, grouped-query attention, untied embeddings) at a size one CPU serves in s
 hidden 64, 2 heads of 32 with 1 KV head, 8 experts of width 64, 2 active per token. vLLM's CPU
 attention takes head sizes 32, 64, ... (`vllm/v1/attention/backends/cpu_attn.py`,
 `get_supported_head_sizes`, v0.12.0) and its CPU MoE kernels want sizes that are multiples of 32
-(`vllm/model_executor/layers/fused_moe/cpu_fused_moe.py`). Random weights (a fixed seed), sharded
-safetensors with an index, as the real checkpoint is.
+(`vllm/model_executor/layers/fused_moe/cpu_fused_moe.py`). The vocabulary is padded to the real
+model's 151,936 rows (embeddings and LM head, untied), which makes the checkpoint about 40 MB: its
+first shard is larger than huggingface_hub's 10 MB download chunk, so a transfer cut mid-shard
+leaves bytes to resume from. Random weights (a fixed seed), sharded safetensors with an index, as
+the real checkpoint is.
 
 The tokenizer is a byte-level BPE trained here on a little text, split like Qwen's (every digit
 its own token), with Qwen's special tokens <|endoftext|>, <|im_start|>, <|im_end|> and the added,
@@ -37,6 +40,7 @@ TEMPLATE = HERE / "chat_template.jinja"
 SPECIAL = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
 THINK = ["<think>", "</think>"]
 VOCAB = 1024
+MODEL_VOCAB = 151936  # Qwen3-235B-A22B's vocab_size (its tokenizer uses fewer ids)
 
 # Qwen2/Qwen3's pre-tokenizer split (tokenizer.json of Qwen/Qwen3-235B-A22B-Thinking-2507).
 QWEN_SPLIT = (
@@ -107,7 +111,7 @@ def main() -> None:
 
     torch.manual_seed(2603)
     config = Qwen3MoeConfig(
-        vocab_size=len(tokenizer),
+        vocab_size=MODEL_VOCAB,
         hidden_size=64,
         intermediate_size=128,
         moe_intermediate_size=64,
@@ -132,7 +136,7 @@ def main() -> None:
     model.generation_config.pad_token_id = ids["<|endoftext|>"]
     model.generation_config.bos_token_id = ids["<|endoftext|>"]
     # Several shards and model.safetensors.index.json, like the real checkpoint.
-    model.save_pretrained(snapshot, safe_serialization=True, max_shard_size="300KB")
+    model.save_pretrained(snapshot, safe_serialization=True, max_shard_size="16MB")
 
     (repo / "refs").mkdir(parents=True, exist_ok=True)
     (repo / "refs" / "main").write_text(revision)
