@@ -14,7 +14,7 @@ import { judgeOnce } from '../src/genrm/judge.ts';
 import { DEFAULT_MODEL } from '../src/genrm/request.ts';
 import { get, pollReady } from '../test/helpers/gate-process.ts';
 import { stateDir } from '../e2e/harness/paths.ts';
-import { startPodGate } from '../e2e/harness/pod-gate.ts';
+import { busyGateEnv, startPodGate } from '../e2e/harness/pod-gate.ts';
 import { startVllm } from '../e2e/harness/vllm.ts';
 
 const CONFIG = { vllm: { maxModelLen: 8192 }, gate: { maxTokens: 2048 } };
@@ -47,12 +47,7 @@ export async function benchRealVllm(): Promise<void> {
 
     // Busy: trainer requests keep the single slot full and a queue 3-4 judgments deep, each
     // judgment ~8 s, longer than the gate's request timeout (4 s), with a 3 s recheck.
-    const gate = await startPodGate(server.url, CONFIG, {
-      GENRM_GATE_ALLOW_FAST_RECHECK: '1',
-      GENRM_GATE_RECHECK_SECONDS: '3',
-      GENRM_GATE_REQUEST_TIMEOUT_SECONDS: '4',
-      GENRM_GATE_DRAIN_MAX_SECONDS: '300',
-    });
+    const gate = await startPodGate(server.url, CONFIG, busyGateEnv(300));
     await pollReady(gate.port, 200, 300_000);
     server.setJudge('slow', SLOW_RATE);
     let stop = false;

@@ -39,3 +39,16 @@ export async function startPodGate(baseUrl: string, config: ConfigInput = {}, en
   const gate = await startGateProcess([file], all);
   return Object.assign(gate, { env: all });
 }
+
+/**
+ * A gate for a busy server in a test: fast rechecks (3 s) and a short request timeout (4 s), so that
+ * a queue of judgments of a few seconds each outlasts it; the drain may take `drainMaxSeconds`.
+ */
+export function busyGateEnv(drainMaxSeconds: number): Record<string, string> {
+  return {
+    GENRM_GATE_ALLOW_FAST_RECHECK: '1',
+    GENRM_GATE_RECHECK_SECONDS: '3',
+    GENRM_GATE_REQUEST_TIMEOUT_SECONDS: '4',
+    GENRM_GATE_DRAIN_MAX_SECONDS: String(drainMaxSeconds),
+  };
+}

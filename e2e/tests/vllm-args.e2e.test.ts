@@ -94,7 +94,7 @@ describe(`vLLM ${VLLM_VERSION}'s argument parser`, () => {
 
   it("has the drain flag exactly when src/vllm/versions.ts says the default image's release has one", () => {
     if (DEFAULT_RELEASE.drainFlag) expect(parsed['drain-flag'].error).toBeUndefined();
-    else expect(parsed['drain-flag'].error).toMatch(/unrecognized arguments: --shutdown-timeout 30/);
+    else expect(parsed['drain-flag'].error).toMatch(/unrecognized arguments: --shutdown-timeout/);
   });
 
   it('refuses a misspelled or unknown flag, so the checks above can fail', () => {

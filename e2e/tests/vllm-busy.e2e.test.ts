@@ -17,7 +17,7 @@ import { parseEngineMetrics } from '../../src/gate/vllm-metrics.ts';
 import { DEFAULT_RELEASE } from '../../src/vllm/versions.ts';
 import { get, pollReady, waitFor, type GateProcess } from '../../test/helpers/gate-process.ts';
 import { stateDir } from '../harness/paths.ts';
-import { startPodGate, synthesizedGate } from '../harness/pod-gate.ts';
+import { busyGateEnv, startPodGate, synthesizedGate } from '../harness/pod-gate.ts';
 import { startVllm, type VllmServer } from '../harness/vllm.ts';
 
 const CONFIG = { vllm: { maxModelLen: 8192 }, gate: { maxTokens: 2048 } };
@@ -85,12 +85,7 @@ describe('vLLM 0.12.0 busy, one sequence at a time', () => {
   it('keeps /ready and /engine/live at 200 while the queue outlasts the request timeout; /drain waits for it; then SIGTERM', async () => {
     const s = server!;
     s.setJudge('right');
-    gate = await startPodGate(s.url, CONFIG, {
-      GENRM_GATE_ALLOW_FAST_RECHECK: '1',
-      GENRM_GATE_RECHECK_SECONDS: '3',
-      GENRM_GATE_REQUEST_TIMEOUT_SECONDS: '4',
-      GENRM_GATE_DRAIN_MAX_SECONDS: '180',
-    });
+    gate = await startPodGate(s.url, CONFIG, busyGateEnv(180));
     await pollReady(gate.port, 200, 240_000);
     s.setJudge('slow', SLOW_RATE);
     const trainers = Array.from({ length: 5 }, () => judgment(s));

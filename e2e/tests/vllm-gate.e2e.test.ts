@@ -23,6 +23,20 @@ let gate: GateProcess | undefined;
 const log = (l: string) => process.stderr.write(`${l}\n`);
 const tokenizeCalls = () => readFileSync(server.logFile, 'utf8').split('\n').filter((l) => l.includes('"POST /tokenize HTTP/1.1" 200')).length;
 
+/** Polls /ready until the first check failed with `kind`; every answer meanwhile must be 503. */
+function unreadyWith(g: GateProcess, kind: string): Promise<{ ready: boolean; kind: string; reason: string }> {
+  return waitFor(
+    async () => {
+      const r = await get(g.port, '/ready');
+      expect(r.status).toBe(503);
+      const b = JSON.parse(r.body);
+      return b.kind === kind ? b : undefined;
+    },
+    240_000,
+    `a first check failing with ${kind}`,
+  );
+}
+
 beforeAll(async () => {
   server = await startVllm({ config: CONFIG, dir, log });
 });
@@ -59,17 +73,7 @@ describe('the pod\'s gate against vLLM\'s own server', () => {
   it('stays unready for an inverted judge and names the cases it got wrong', async () => {
     server.setJudge('inverted');
     gate = await startPodGate(server.url, CONFIG);
-    const g = gate;
-    const body = await waitFor(
-      async () => {
-        const r = await get(g.port, '/ready');
-        expect(r.status).toBe(503);
-        const b = JSON.parse(r.body);
-        return b.kind === 'wrong_verdict' ? b : undefined;
-      },
-      240_000,
-      'a failed first check',
-    );
+    const body = await unreadyWith(gate, 'wrong_verdict');
     expect(body.reason).toMatch(/9 of 9 cases failed/);
     expect(body.reason).toMatch(/case 'card' .*wrong verdict score_1=5 score_2=1 ranking=1/);
     expect(body.reason).toMatch(/case 'long-context'/);
@@ -78,15 +82,7 @@ describe('the pod\'s gate against vLLM\'s own server', () => {
   it("stays unready for answers without a verdict and quotes the server's text", async () => {
     server.setJudge('no-verdict');
     gate = await startPodGate(server.url, CONFIG);
-    const g = gate;
-    const body = await waitFor(
-      async () => {
-        const b = JSON.parse((await get(g.port, '/ready')).body);
-        return b.kind === 'unparseable' ? b : undefined;
-      },
-      240_000,
-      'an unparseable first check',
-    );
+    const body = await unreadyWith(gate, 'unparseable');
     expect(body.ready).toBe(false);
     expect(body.reason).toMatch(/no JSON verdict in the answer; it ends with: .*Both responses look fine to me, and I will not pick one of them\./);
   });
