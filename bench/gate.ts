@@ -3,6 +3,7 @@
  * with the defaults, ~70 s with --run-seconds 8 --load-seconds 3 --busy-seconds 8).
  *
  *   npx tsx bench/gate.ts [--run-seconds 12] [--load-seconds 5] [--rate 200] [--busy-seconds 15]
+ *   npx tsx bench/gate.ts --vllm     (against vLLM's own server on CPU instead: bench/gate-vllm.ts)
  *
  * Part A, an idle server:
  * Builds the gate bundle exactly as the pod runs it (esbuild, one file, plain node), then measures:
@@ -42,8 +43,14 @@ const { values } = parseArgs({
     'load-seconds': { type: 'string', default: '5' },
     rate: { type: 'string', default: '200' },
     'busy-seconds': { type: 'string', default: '15' },
+    vllm: { type: 'boolean', default: false },
   },
 });
+if (values.vllm) {
+  const { benchRealVllm } = await import('./gate-vllm.ts');
+  await benchRealVllm();
+  process.exit(0);
+}
 const RUN_SECONDS = Number(values['run-seconds']);
 const LOAD_SECONDS = Number(values['load-seconds']);
 const RATE = Number(values.rate);

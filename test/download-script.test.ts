@@ -18,7 +18,7 @@ import { find, container, synth } from './helpers/manifests.ts';
 
 const SCRIPT = fileURLToPath(new URL('../src/constructs/scripts/download-weights.py', import.meta.url));
 
-/** The stand-in: FAKE_HF_MODE = ok | missing | truncated | bad-index | stall | slow. */
+/** The stand-in: FAKE_HF_MODE = ok | missing | truncated | bad-index | stall | slow | cut. */
 const FAKE_HUB = `
 import json, os, pathlib, struct, time
 
@@ -52,6 +52,10 @@ def snapshot_download(repo_id, revision, max_workers):
             time.sleep(3600)
         if mode == "slow":
             time.sleep(0.5)
+        if mode == "cut" and i == 1:
+            with open(snap / (name + ".incomplete"), "wb") as f:
+                f.write(b"partial")
+            raise ConnectionError("Connection broken: IncompleteRead(100000 bytes read, 198640 more expected)")
         if mode == "missing" and i == 2:
             total += 4096
             continue
@@ -134,6 +138,14 @@ describe('download-weights.py', () => {
     // `genrm status` recognises the line (the download-stalled diagnosis).
     expect(downloadStall(r.stderr)).toMatchObject({ seconds: 3 });
     expect(r.seconds).toBeLessThan(30);
+    expect(r.marker).toBeUndefined();
+  });
+
+  it('fails an attempt whose transfer was cut with a clear line and the retry exit code (the real huggingface_hub raises out of snapshot_download)', async () => {
+    const r = await download('cut');
+    expect(r.exitCode).toBe(75);
+    expect(r.stderr).toMatch(/the transfer of .* was interrupted \(ConnectionError: Connection broken: IncompleteRead.*\); failing this attempt so that the Job retries and resumes it/);
+    expect(r.stderr).not.toMatch(/Traceback/);
     expect(r.marker).toBeUndefined();
   });
 

@@ -180,6 +180,13 @@ describe('contextWindowRefusal', () => {
     );
     expect(contextWindowRefusal('CUDA error: out of memory', 16384)).toBeNull();
   });
+
+  it("reads vLLM v0.12.0's messages, as its server sends them (e2e/tests/vllm-smoke-eval.e2e.test.ts)", () => {
+    const sum = "'max_tokens' or 'max_completion_tokens' is too large: 16384. This model's maximum context length is 8192 tokens and your request has 3616 input tokens (16384 > 8192 - 3616). None";
+    expect(contextWindowRefusal(sum, 16384)).toMatch(/window is 8192 tokens and this request needs 3616 prompt tokens \+ max_tokens 16384; raise vllm\.maxModelLen/);
+    const prompt = "This model's maximum context length is 8192 tokens. However, your request has 9000 input tokens. Please reduce the length of the input messages. None";
+    expect(contextWindowRefusal(prompt, 16384)).toMatch(/window is 8192 tokens and this request needs 9000 prompt tokens \+ max_tokens 16384/);
+  });
 });
 
 describe('runSuiteCheck (the gate\'s first check)', () => {

@@ -8,7 +8,8 @@
  *   (requests running or waiting, no generated token for `stallSeconds`): vLLM's own `/health`
  *   answers 200 while its engine is deadlocked (vLLM issues 45094, 36960);
  * - preStop GETs the gate's `/drain`, which answers once vLLM has nothing running or waiting:
- *   vLLM 0.12 aborts every request in flight on SIGTERM (`vllm/entrypoints/launcher.py`).
+ *   on SIGTERM vLLM 0.12 stops its engine at once and never answers a request in flight
+ *   (`vllm/entrypoints/launcher.py`; measured: e2e/tests/vllm-busy.e2e.test.ts).
  *
  * Why a native sidecar: the kubelet runs every container's preStop hook at once and sends SIGTERM
  * at once to a container without one, so a plain sidecar gate would be stopping while vLLM's

@@ -72,6 +72,11 @@ export function preferredResponse(v: Verdict): 1 | 2 {
  * - v0.10 (`vllm/entrypoints/openai/serving_engine.py`, `_validate_input`): "This model's maximum
  *   context length is N tokens. However, you requested T tokens (P in the messages, C in the
  *   completion). ..."
+ * - v0.12.0 (same function; the real server's answer, e2e/tests/vllm-smoke-eval.e2e.test.ts):
+ *   "'max_tokens' or 'max_completion_tokens' is too large: C. This model's maximum context length
+ *   is N tokens and your request has P input tokens (C > N - P).", or for a prompt alone too long
+ *   "This model's maximum context length is N tokens. However, your request has P input tokens.
+ *   ..."; the chat route appends the error's cause, " None" (`serving_chat.py`, `f"{e} {e.__cause__}"`).
  * - v0.23 (`vllm/renderers/params.py`): "This model's maximum context length is N tokens. However,
  *   you requested C output tokens and your prompt contains [at least ]P input tokens, for a total
  *   of [at least ]T tokens. ..."
@@ -79,7 +84,8 @@ export function preferredResponse(v: Verdict): 1 | 2 {
 export function contextWindowRefusal(message: string, maxTokens: number): string | null {
   const window = /maximum context length is (\d+) tokens/.exec(message);
   if (!window) return null;
-  const prompt = /\((\d+) in the messages/.exec(message) ?? /prompt contains (?:at least )?(\d+) input tokens/.exec(message);
+  const prompt =
+    /\((\d+) in the messages/.exec(message) ?? /your request has (\d+) input tokens/.exec(message) ?? /prompt contains (?:at least )?(\d+) input tokens/.exec(message);
   const needs = prompt ? `${prompt[1]} prompt tokens + max_tokens ${maxTokens}` : `the prompt + max_tokens ${maxTokens}`;
   return (
     `the server refused the request: its context window is ${window[1]} tokens and this request needs ${needs}; ` +

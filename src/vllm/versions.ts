@@ -99,7 +99,11 @@ export interface LogPatterns {
  *   multiprocess flags `--nnodes`/`--node-rank`/`--master-addr` are in the parser
  *   (`vllm/engine/arg_utils.py`) but undocumented there.
  * - no `VLLM_ENGINE_READY_TIMEOUT_S` (absent from `vllm/envs.py`; added 2025-12-19, PR 27444).
- * - no drain flag: SIGTERM cancels the server at once (`vllm/entrypoints/launcher.py`).
+ * - no drain flag: SIGTERM cancels the server at once (`vllm/entrypoints/launcher.py`): the engine
+ *   stops, and `uvicorn`'s shutdown then waits without a limit for the connections still open
+ *   (`vllm/entrypoints/openai/api_server.py`, run_server_worker), so a request in flight gets no
+ *   answer until the kubelet's SIGKILL (measured against vLLM's own server,
+ *   e2e/tests/vllm-busy.e2e.test.ts; `--shutdown-timeout` is refused by its parser, vllm-args).
  * - `vllm:kv_cache_usage_perc` (`vllm/v1/metrics/loggers.py`; the old `vllm:gpu_cache_usage_perc`
  *   was removed on 2025-11-25, PR 29330).
  *

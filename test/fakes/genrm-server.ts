@@ -15,7 +15,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { answerJudgment, newBehaviourStats, readJson, serveTokenize, suiteOracle, type BehaviourStats, type JudgeBehaviour } from './judge-behaviours.ts';
+import { answerJudgment, newBehaviourStats, readJson, serveTokenize, suiteOracle, vllmError, type BehaviourStats, type JudgeBehaviour } from './judge-behaviours.ts';
 
 const suiteCases = suiteOracle();
 
@@ -310,7 +310,7 @@ export async function startFakeGenrm(options: FakeGenrmOptions = {}): Promise<Fa
       if (server) return;
       const s = createServer((req, res) => {
         handle(req, res).catch((err: unknown) => {
-          if (!res.headersSent) sendJson(res, 500, { object: 'error', message: `fake server bug: ${String(err)}` });
+          if (!res.headersSent) sendJson(res, 500, vllmError(500, `fake server bug: ${String(err)}`));
         });
       });
       s.keepAliveTimeout = 1000;
@@ -359,7 +359,7 @@ export async function startFakeGenrm(options: FakeGenrmOptions = {}): Promise<Fa
         try {
           body = JSON.parse(raw);
         } catch {
-          return sendJson(res, 400, { object: 'error', message: 'body is not JSON', type: 'BadRequestError', code: 400 });
+          return sendJson(res, 400, vllmError(400, 'body is not JSON'));
         }
         fake.judgeRequests.push({ headers: { ...req.headers }, body });
         if (fake.judgeRequests.length > 50) fake.judgeRequests.shift();
@@ -371,7 +371,7 @@ export async function startFakeGenrm(options: FakeGenrmOptions = {}): Promise<Fa
 
   async function judge(req: IncomingMessage, res: ServerResponse, body: unknown): Promise<void> {
     const problem = requestProblem(body, model);
-    if (problem) return sendJson(res, problem.status, { object: 'error', message: problem.message, type: 'BadRequestError', code: problem.status });
+    if (problem) return sendJson(res, problem.status, vllmError(problem.status, problem.message));
     if (fake.behaviour) return answerJudgment(fake.behaviour, fake.behaviourStats, body, res, model);
     const messages = (body as { messages: { role: string; content: string }[] }).messages;
     const r1 = messages.find((m) => m.role === 'response_1')?.content ?? '';
@@ -402,10 +402,10 @@ export async function startFakeGenrm(options: FakeGenrmOptions = {}): Promise<Fa
       mode = 'wrong-verdict';
     }
     if (mode === 'http-500') {
-      return sendJson(res, 500, { object: 'error', message: 'CUDA error: an illegal memory access was encountered', type: 'InternalServerError', code: 500 });
+      return sendJson(res, 500, vllmError(500, 'CUDA error: an illegal memory access was encountered'));
     }
     if (mode === 'echo-auth-500') {
-      return sendJson(res, 500, { object: 'error', message: `upstream rejected request with headers authorization=${req.headers.authorization ?? ''}`, code: 500 });
+      return sendJson(res, 500, vllmError(500, `upstream rejected request with headers authorization=${req.headers.authorization ?? ''}`));
     }
     if (mode === 'non-json') return sendText(res, 200, '<html><body>502 Bad Gateway</body></html>', 'text/html');
     sendJson(res, 200, completion(mode, secondIsRight));

@@ -103,7 +103,7 @@ function responseText(messages: Message[], n: 1 | 2): string {
 export function serveTokenize(b: JudgeBehaviour, stats: BehaviourStats, body: unknown, res: ServerResponse): void {
   stats.tokenizeCalls++;
   const messages = (body as { messages?: Message[] } | null)?.messages;
-  if (!Array.isArray(messages)) return sendJson(res, 400, { object: 'error', message: 'messages is required', code: 400 });
+  if (!Array.isArray(messages)) return sendJson(res, 400, vllmError(400, 'messages is required'));
   const count = fakeTokenCount(messages);
   sendJson(res, 200, { count, max_model_len: b.maxModelLen ?? 40000, tokens: [] });
 }
@@ -122,16 +122,12 @@ export async function answerJudgment(b: JudgeBehaviour, stats: BehaviourStats, b
     }
     if (b.failFirst && stats.failed < b.failFirst.count) {
       stats.failed++;
-      return sendJson(res, b.failFirst.status, { object: 'error', message: `fake transient failure ${b.failFirst.status}`, code: b.failFirst.status });
+      return sendJson(res, b.failFirst.status, vllmError(b.failFirst.status, `fake transient failure ${b.failFirst.status}`));
     }
     const promptTokens = fakeTokenCount(messages);
     if (b.maxModelLen !== undefined && promptTokens + maxTokens > b.maxModelLen) {
       stats.refused++;
-      // vLLM v0.10.0 vllm/entrypoints/openai/serving_engine.py, _validate_input (HTTP 400).
-      const message =
-        `This model's maximum context length is ${b.maxModelLen} tokens. However, you requested ${promptTokens + maxTokens} tokens ` +
-        `(${promptTokens} in the messages, ${maxTokens} in the completion). Please reduce the length of the messages or completion.`;
-      return sendJson(res, 400, { object: 'error', message, type: 'BadRequestError', param: null, code: 400 });
+      return sendJson(res, 400, vllmError(400, contextLengthMessage(b.maxModelLen, promptTokens, maxTokens)));
     }
     stats.judged++;
     const right = b.oracle(messages) ?? 1;
@@ -149,6 +145,30 @@ export async function answerJudgment(b: JudgeBehaviour, stats: BehaviourStats, b
   } finally {
     stats.inFlight--;
   }
+}
+
+/**
+ * vLLM's error body: `{"error": {message, type, param, code}}` (v0.12.0
+ * `vllm/entrypoints/openai/protocol.py`, ErrorResponse / ErrorInfo), as the real server answers it
+ * (e2e/tests/vllm-contract.e2e.test.ts).
+ */
+export function vllmError(status: number, message: string, type?: string): { error: { message: string; type: string; param: null; code: number } } {
+  const kind = type ?? (status === 404 ? 'NotFoundError' : status >= 500 ? 'InternalServerError' : 'BadRequestError');
+  return { error: { message, type: kind, param: null, code: status } };
+}
+
+/**
+ * vLLM v0.12.0's refusal of a request over the window (`vllm/entrypoints/openai/serving_engine.py`,
+ * _validate_input; the chat route appends the cause, " None": `serving_chat.py`).
+ */
+export function contextLengthMessage(maxModelLen: number, promptTokens: number, maxTokens: number): string {
+  if (promptTokens >= maxModelLen) {
+    return `This model's maximum context length is ${maxModelLen} tokens. However, your request has ${promptTokens} input tokens. Please reduce the length of the input messages. None`;
+  }
+  return (
+    `'max_tokens' or 'max_completion_tokens' is too large: ${maxTokens}. This model's maximum context length is ${maxModelLen} tokens ` +
+    `and your request has ${promptTokens} input tokens (${maxTokens} > ${maxModelLen} - ${promptTokens}). None`
+  );
 }
 
 /** Reads a JSON body (null when it is not JSON). */

@@ -19,7 +19,18 @@ import time
 
 from huggingface_hub import snapshot_download
 
+try:  # huggingface_hub downloads with requests (0.36.0 in the vLLM 0.12.0 image)
+    from requests.exceptions import ChunkedEncodingError, ConnectionError as RequestsConnectionError, Timeout
+except ImportError:  # pragma: no cover - a hub client without requests
+    ChunkedEncodingError = RequestsConnectionError = Timeout = ()
+
 STALLED_EXIT_CODE = 75  # EX_TEMPFAIL: try again
+
+# A transfer cut mid-file: huggingface_hub 0.36.0 resumes in-process only after a ConnectionError
+# or ReadTimeout (file_download.py, http_get); a connection dropped mid-body raises
+# ChunkedEncodingError (urllib3's IncompleteRead) out of snapshot_download. The bytes written so
+# far stay in the cache's .incomplete file, and the next attempt resumes from them.
+INTERRUPTED = tuple(e for e in (ChunkedEncodingError, RequestsConnectionError, Timeout) if isinstance(e, type)) + (ConnectionError, TimeoutError)
 
 repo = os.environ["GENRM_MODEL_ID"]
 revision = os.environ["GENRM_MODEL_REVISION"]
@@ -131,7 +142,13 @@ def main():
     hf_home.mkdir(parents=True, exist_ok=True)
     threading.Thread(target=watchdog, args=(hf_home, stall_seconds), daemon=True).start()
     started = time.time()
-    snapshot = pathlib.Path(snapshot_download(repo_id=repo, revision=revision, max_workers=workers))
+    try:
+        snapshot = pathlib.Path(snapshot_download(repo_id=repo, revision=revision, max_workers=workers))
+    except INTERRUPTED as e:
+        reason = " ".join(str(e).split())[:300]
+        log(f"the transfer of {repo}@{revision} was interrupted ({type(e).__name__}: {reason}); "
+            "failing this attempt so that the Job retries and resumes it", err=True)
+        return STALLED_EXIT_CODE
     problems, names, size = check_snapshot(snapshot)
     if problems:
         log(f"the download of {repo}@{revision} in {snapshot} is not complete: " + "; ".join(problems[:10])
