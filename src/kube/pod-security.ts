@@ -16,6 +16,7 @@
  */
 import { OperationError } from '../cli/errors.ts';
 import { FIELD_MANAGER } from './apply.ts';
+import { KubectlError } from './failure.ts';
 import { runKubectl } from './run.ts';
 import type { KubeTarget } from './target.ts';
 import type { KubeObject, LiveObject } from './types.ts';
@@ -69,13 +70,28 @@ export function refusal(namespace: KubeObject, plan: Extract<PodSecurityPlan, { 
   );
 }
 
-/** The live Namespace, or undefined when it does not exist yet. */
+/**
+ * The live Namespace, or undefined when it does not exist yet, or cannot be read: the check is
+ * a courtesy before the apply (a user whose role ends at the namespace may not get Namespaces,
+ * and output genrm cannot read is not worth stopping for); only an unreachable cluster stops it.
+ */
 export async function getNamespace(target: KubeTarget, name: string): Promise<LiveObject | undefined> {
-  const { stdout } = await runKubectl(target, ['get', `namespace/${name}`, '--ignore-not-found', '--show-managed-fields', '-o', 'json'], {
-    operation: `read namespace ${name}`,
-    namespaced: false,
-  });
-  return stdout.trim() === '' ? undefined : (JSON.parse(stdout) as LiveObject);
+  let stdout: string;
+  try {
+    ({ stdout } = await runKubectl(target, ['get', `namespace/${name}`, '--ignore-not-found', '--show-managed-fields', '-o', 'json'], {
+      operation: `read namespace ${name}`,
+      namespaced: false,
+    }));
+  } catch (err) {
+    if (err instanceof KubectlError && err.kind !== 'unreachable') return undefined;
+    throw err;
+  }
+  try {
+    const live = JSON.parse(stdout) as LiveObject | null;
+    return live?.kind === 'Namespace' && typeof live.metadata?.name === 'string' ? live : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
