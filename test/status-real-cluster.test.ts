@@ -112,3 +112,42 @@ describe('FailedCreate events of Kubernetes 1.36', () => {
     expect(diagnose(s).map((d) => d.id)).not.toContain('pod-security-forbidden');
   });
 });
+
+describe('a Secret the pod reads is missing (the H200 example names two the user creates)', () => {
+  // The apiserver admits the pod (e2e: cluster-apply, the H200 profile); the kubelet then leaves
+  // the container waiting (pkg/kubelet/kuberuntime/kuberuntime_container.go: CreateContainerConfigError,
+  // with the API error `secret "<name>" not found`, or from pkg/kubelet/kubelet_pods.go
+  // `couldn't find key <key> in Secret <ns>/<name>`). kwok runs no kubelet: the status is the kubelet's.
+  function waitingOn(message: string): ClusterSnapshot {
+    const s = loadSnapshot('untolerated-taint');
+    const pod = s.pods[0];
+    pod.spec = {
+      ...pod.spec,
+      nodeName: 'h200-0',
+      containers: [{ name: 'vllm', env: [{ name: 'VLLM_API_KEY', valueFrom: { secretKeyRef: { name: 'genrm-api-key', key: 'api-key' } } }] }] as never,
+    };
+    pod.status = {
+      phase: 'Pending',
+      conditions: [{ type: 'PodScheduled', status: 'True' }],
+      containerStatuses: [{ name: 'vllm', ready: false, restartCount: 0, state: { waiting: { reason: 'CreateContainerConfigError', message } } }],
+    };
+    s.events = [];
+    return s;
+  }
+
+  it('names the Secret, the namespace, the command that creates it and the config key', () => {
+    const d = diagnose(waitingOn('secret "genrm-api-key" not found')).find((x) => x.id === 'secret-missing')!;
+    expect(d.summary).toBe('container vllm cannot start: Secret genrm-api-key does not exist in namespace genrm');
+    expect(d.fix).toBe('create it: kubectl create secret generic genrm-api-key -n genrm --from-literal=api-key=...; or name an existing Secret in apiKey.secretName');
+    expect(d.evidence).toBe('CreateContainerConfigError: secret "genrm-api-key" not found');
+  });
+
+  it('a Secret without the key', () => {
+    const d = diagnose(waitingOn("couldn't find key api-key in Secret genrm/genrm-api-key")).find((x) => x.id === 'secret-missing')!;
+    expect(d.summary).toBe('container vllm cannot start: Secret genrm-api-key has no key api-key in namespace genrm');
+  });
+
+  it('another CreateContainerConfigError is not taken for a missing Secret', () => {
+    expect(diagnose(waitingOn('configmap "x" not found')).map((x) => x.id)).not.toContain('secret-missing');
+  });
+});
