@@ -220,7 +220,9 @@ describe('config choices', () => {
   });
 
   it('rolls out with maxSurge 0 when RollingUpdate is chosen', async () => {
-    const dep = find(await synth({ rollout: { strategy: 'RollingUpdate' } }), 'Deployment');
+    // ReadWriteOncePod: the scheduler holds the new pod until the old one is gone (a ReadWriteOnce
+    // volume would be mounted by both: refused, see synth-cli.test.ts).
+    const dep = find(await synth({ rollout: { strategy: 'RollingUpdate' }, weights: { accessMode: 'ReadWriteOncePod' } }), 'Deployment');
     expect(dep.spec.strategy).toEqual({ type: 'RollingUpdate', rollingUpdate: { maxSurge: 0, maxUnavailable: 1 } });
   });
 

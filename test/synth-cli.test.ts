@@ -97,6 +97,7 @@ const INVALID: [string, string, string, RegExp][] = [
   ['gate port equal to the API port', 'gate:\n  port: 5000', 'gate.port', /same as vllm\.port/],
   ['zero scrape interval', 'monitoring:\n  interval: 0s', 'monitoring.interval', /at least 1s/],
   ['surge onto a spare node with a ReadWriteOnce volume', 'rollout:\n  spareNodes: 1', 'rollout.spareNodes', /cannot attach it/],
+  ['a rolling update on a ReadWriteOnce volume', 'rollout:\n  strategy: RollingUpdate', 'rollout.strategy', /starts the new pod while the old one still drains/],
   ['per-replica volumes with Recreate', 'weights:\n  perReplica: true\nrollout:\n  strategy: Recreate', 'rollout.strategy', /StatefulSet/],
   ['autoscaled RWO weights', 'autoscaling:\n  enabled: true', 'weights.accessMode', /ReadWriteMany/],
   ['per-replica volumes with staged weights', 'weights:\n  source: hostPath\n  hostPath: /models\n  perReplica: true', 'weights.perReplica', /only applies to downloaded/],

@@ -291,6 +291,14 @@ async function start(p: ReturnType<typeof paths>, nodes: NodeRequest[], env: Nod
     '--manage-all-nodes=false',
     '--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake',
     '--enable-crds=ClusterLogs,Logs',
+    // Node leases: without them (kwok's flag defaults to none when no KwokConfiguration is
+    // given) the only heartbeat is the stage's, every 10 to 20 minutes; the node lifecycle
+    // controller then marks every node Unknown (not-ready and unreachable taints) after its 50 s
+    // grace period (k8s.io/kubernetes pkg/controller/nodelifecycle/node_lifecycle_controller.go,
+    // tryUpdateNodeHealth), kwok's node-initialize stage sets them Ready again, and every other
+    // time it drops the node's InternalIP: `kubectl logs` then fails ("no preferred addresses
+    // found") and the scheduler sees untolerated taints for a few seconds each minute.
+    '--node-lease-duration-seconds=40',
   ]);
 
   // The LWS controller, with the module's own webhook configurations pointed at it on 127.0.0.1

@@ -17,6 +17,7 @@ import {
   type KubeObject,
   type KubeTarget,
 } from '../kube/index.ts';
+import { settlePodSecurity } from '../kube/pod-security.ts';
 import { beside, CLUSTER_OPTIONS, CLUSTER_OPTIONS_HELP, durationOption, openCluster } from '../kube/cli.ts';
 import { formatDuration } from '../status/duration.ts';
 import { createProgressView } from '../status/progress-view.ts';
@@ -87,7 +88,9 @@ export async function run(argv: string[]): Promise<number> {
 
 /** The Namespace first (its own call, so that namespaced objects find it), then the rest. */
 async function applyAll(target: KubeTarget, objects: KubeObject[], options: { forceConflicts: boolean }, out: (s: string) => void, config: Config): Promise<void> {
-  const namespaces = objects.filter((o) => o.kind === 'Namespace');
+  const settled = await settlePodSecurity(target, objects.filter((o) => o.kind === 'Namespace'), options);
+  for (const note of settled.notes) out(`  ${note}\n`);
+  const namespaces = settled.objects;
   const rest = objects.filter((o) => o.kind !== 'Namespace');
   for (const line of await applyServerSide(target, namespaces, options)) out(`  ${line}\n`);
   let lines: string[];

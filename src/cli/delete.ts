@@ -32,6 +32,9 @@ ${CLUSTER_OPTIONS_HELP}
       --purge-weights         also delete the weights PersistentVolumeClaim (the weights are lost)
   -y, --yes                   do not ask for confirmation (required when stdin is not a terminal)
   -h, --help                  show this help
+
+Exit codes: 0 deleted (or nothing to delete), 1 the deletion failed or the prompt was not
+answered yes (nothing deleted), 2 usage or config error, or no --yes when stdin is not a terminal.
 `;
 
 export async function run(argv: string[]): Promise<number> {

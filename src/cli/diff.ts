@@ -5,6 +5,7 @@
  */
 import { loadConfig } from '../config/load.ts';
 import { diffServerSide } from '../kube/index.ts';
+import { settlePodSecurity } from '../kube/pod-security.ts';
 import { beside, CLUSTER_OPTIONS, CLUSTER_OPTIONS_HELP, openCluster } from '../kube/cli.ts';
 import { synthesizeObjects } from '../synth.ts';
 import { parseCommandArgs } from './args.ts';
@@ -41,7 +42,10 @@ export async function run(argv: string[]): Promise<number> {
   const target = cluster.target(config);
   try {
     await cluster.connected;
-    const { changed, diff } = await diffServerSide(target, objects, { forceConflicts: values['force-conflicts'] === true });
+    const forceConflicts = values['force-conflicts'] === true;
+    // The Namespace as apply would send it (its Pod Security label left to an admin's level that admits the pods).
+    const settled = await settlePodSecurity(target, objects, { forceConflicts });
+    const { changed, diff } = await diffServerSide(target, settled.objects, { forceConflicts });
     if (changed) process.stdout.write(diff.endsWith('\n') ? diff : `${diff}\n`);
     else process.stderr.write(`genrm: no changes: the cluster matches the manifests of ${config.name}\n`);
     return changed ? 1 : 0;

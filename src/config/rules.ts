@@ -144,6 +144,24 @@ export function checkRules(c: Config): Problem[] {
       `is ${c.rollout.spareNodes}, but the weights volume is ${w.accessMode}: a surge pod on a spare node cannot attach it while the running pod holds it, and the running pod stays until the new one is Ready (use ReadWriteMany storage or weights.perReplica, or set spareNodes to 0)`,
     );
   }
+  // A RollingUpdate scales the new ReplicaSet up as soon as the old one is scaled down, while the
+  // old pod still terminates (its drain takes up to drain.terminationGracePeriodSeconds):
+  // k8s.io/kubernetes pkg/controller/deployment/rolling.go; only Recreate waits for old pods to be
+  // gone (recreate.go, oldPodsRunning). A ReadWriteOncePod claim holds the new pod in the
+  // scheduler instead; a ReadWriteOnce one would be mounted by both pods.
+  if (
+    c.rollout.strategy === 'RollingUpdate' &&
+    c.rollout.spareNodes === 0 &&
+    c.topology === 'single-node' &&
+    w.source === 'download' &&
+    !w.perReplica &&
+    w.accessMode === 'ReadWriteOnce'
+  ) {
+    add(
+      'rollout.strategy',
+      'is RollingUpdate, but the weights volume is ReadWriteOnce: the Deployment controller starts the new pod while the old one still drains and terminates, so two pods (on two nodes: the old one holds its node\'s GPUs) would claim the volume at once (remove rollout.strategy: Recreate waits for the old pod to be gone; or use ReadWriteMany storage or weights.perReplica)',
+    );
+  }
   if (c.rollout.spareNodes > 0 && c.rollout.strategy === 'Recreate') {
     add('rollout.spareNodes', 'is set but rollout.strategy is Recreate (spare nodes only help a RollingUpdate: remove one of them)');
   }

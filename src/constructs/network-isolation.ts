@@ -97,8 +97,11 @@ export class NetworkIsolation extends Construct {
         metadata: { name: `${props.name}-weights-download`, namespace: props.namespace, labels },
         spec: {
           podSelector: { matchLabels: props.downloadSelector },
+          // No ingress rule denies all ingress. Not `ingress: []`: the apiserver stores an empty
+          // list as none, so every apply changed the spec (pkg/registry/networking/networkpolicy/
+          // strategy.go compares old and new with reflect.DeepEqual) and bumped the generation,
+          // and `genrm diff` never reported "no changes".
           policyTypes: ['Ingress', 'Egress'],
-          ingress: [],
           egress: [
             { ports: [{ port: k8s.IntOrString.fromNumber(53), protocol: 'UDP' }, tcp(53)] },
             { to: (props.downloadEgressCidrs ?? ['0.0.0.0/0']).map((cidr) => ({ ipBlock: { cidr } })), ports: [tcp(443)] },

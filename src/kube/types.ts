@@ -15,6 +15,8 @@ export interface ObjectMeta {
   generation?: number;
   uid?: string;
   ownerReferences?: { kind: string; name: string; uid?: string; controller?: boolean }[];
+  /** Who set which fields (`kubectl get --show-managed-fields`). */
+  managedFields?: { manager?: string; operation?: string; fieldsV1?: Record<string, unknown> }[];
 }
 
 /** An object as the API server returns it. */
@@ -66,6 +68,7 @@ export interface Pod extends LiveObject {
     initContainers?: { name: string; image?: string }[];
     containers?: { name: string; image?: string }[];
     volumes?: { name: string; persistentVolumeClaim?: { claimName: string } }[];
+    tolerations?: Toleration[];
   };
   status?: {
     phase?: 'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Unknown';
@@ -141,4 +144,21 @@ export interface KubeList<T extends LiveObject = LiveObject> {
   apiVersion: 'v1';
   kind: 'List' | string;
   items: T[];
+}
+
+export interface Toleration {
+  key?: string;
+  operator?: string;
+  value?: string;
+  effect?: string;
+}
+export interface Taint {
+  key: string;
+  value?: string;
+  effect: string;
+}
+/** A node, as far as the diagnosis reads it (its taints). */
+export interface Node extends LiveObject {
+  kind: 'Node';
+  spec?: { taints?: Taint[]; unschedulable?: boolean };
 }

@@ -7,6 +7,7 @@ import { imagePullRule, oomKilledRule, preflightRule, startupProbeRule, crashLoo
 import { gateRule } from './diagnoses/gate.ts';
 import { cudaOomRule, kvCacheRule, shmNcclRule } from './diagnoses/logs.ts';
 import { schedulingRule } from './diagnoses/scheduling.ts';
+import { missingSecretRule } from './diagnoses/secrets.ts';
 import type { Diagnosis, Rule } from './diagnoses/types.ts';
 import { claimRule, downloadRule, multiAttachRule } from './diagnoses/weights.ts';
 import type { ClusterSnapshot } from './snapshot.ts';
@@ -19,6 +20,7 @@ const RULES: Rule[] = [
   schedulingRule,
   claimRule,
   multiAttachRule,
+  missingSecretRule,
   imagePullRule,
   downloadRule,
   preflightRule,

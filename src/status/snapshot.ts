@@ -20,11 +20,14 @@ import {
   type KubeEvent,
   type KubeTarget,
   type LiveObject,
+  type Node,
   type PersistentVolumeClaim,
   type Pod,
 } from '../kube/index.ts';
 import type { Config } from '../config/schema.ts';
+import { getNodes } from '../kube/nodes.ts';
 import { SERVER_WORKLOAD_KINDS } from '../kube/types.ts';
+import { needsNodes } from './diagnoses/scheduling.ts';
 
 export interface LogExcerpt {
   pod: string;
@@ -49,6 +52,11 @@ export interface ClusterSnapshot {
   /** Events whose object is one of the above (or their ReplicaSets). */
   events: KubeEvent[];
   logs: LogExcerpt[];
+  /**
+   * The cluster's nodes, read only when a pod's scheduling failure does not name the taint that
+   * keeps it off them; undefined otherwise, or when the user may not list nodes.
+   */
+  nodes?: Node[];
 }
 
 const TYPES = ['deployments.apps', 'pods', 'jobs.batch', 'persistentvolumeclaims'];
@@ -79,6 +87,7 @@ export async function fetchSnapshot(target: KubeTarget, name: string, options: F
   const events = await getEvents(target);
   const snapshot = assembleSnapshot(name, target.namespace, objects, events, (options.now?.() ?? new Date()).toISOString());
   if (options.logs !== false) snapshot.logs = await fetchLogs(target, snapshot);
+  if (needsNodes(snapshot)) snapshot.nodes = await getNodes(target);
   return snapshot;
 }
 

@@ -9,13 +9,15 @@ import type { Diagnosis, Rule } from './types.ts';
 
 export const failedCreateRule: Rule = (s) => {
   const latest = new Map<string, (typeof s.events)[number]>();
-  for (const e of s.events.filter((x) => x.reason === 'FailedCreate')) {
+  for (const e of s.events.filter((x) => x.reason === 'FailedCreate' && !createdSince(s, x))) {
     const key = `${e.involvedObject.kind}/${e.involvedObject.name}`;
     const seen = latest.get(key);
     if (!seen || eventTime(seen).localeCompare(eventTime(e)) <= 0) latest.set(key, e);
   }
   return [...latest.values()].map((e): Diagnosis => {
-    const message = e.message ?? '';
+    // The event recorder merges repeated events into one whose message starts so
+    // (k8s.io/client-go tools/record/events_cache.go, EventAggregatorMessageFunc).
+    const message = (e.message ?? '').replace(/^\(combined from similar events\): /, '');
     const object = `${(e.involvedObject.kind ?? 'object').toLowerCase()}/${e.involvedObject.name}`;
     const podSecurity = /violates PodSecurity "([a-z]+)(?::[^"]*)?"/.exec(message);
     if (podSecurity) {
@@ -25,7 +27,7 @@ export const failedCreateRule: Rule = (s) => {
         object,
         summary: `Pod Security admission refuses the pods: namespace ${s.namespace} enforces "${podSecurity[1]}", and vLLM and the download run as root`,
         evidence: trimLine(message),
-        fix: `the pods need the "baseline" level ("privileged" with weights.source: hostPath): \`genrm apply\` labels its namespace so; if the namespace is managed elsewhere, label it: kubectl label namespace ${s.namespace} pod-security.kubernetes.io/enforce=baseline --overwrite (or deploy into a namespace that allows it)`,
+        fix: `the pods need the "baseline" level ("privileged" with weights.source: hostPath): \`genrm apply\` labels its namespace so, and when someone else set the label, \`genrm apply --force-conflicts\` takes it over; or label it yourself: kubectl label namespace ${s.namespace} pod-security.kubernetes.io/enforce=baseline --overwrite (or deploy into a namespace that allows it)`,
       };
     }
     const quota = /exceeded quota: ([^\s,]+)/.exec(message);
@@ -41,3 +43,14 @@ export const failedCreateRule: Rule = (s) => {
     };
   });
 };
+
+/**
+ * A FailedCreate event stays for an hour after the cause is gone (a namespace relabelled, a
+ * quota raised): once the same controller has created a pod after the event, it is history.
+ */
+function createdSince(s: Parameters<Rule>[0], e: Parameters<Rule>[0]['events'][number]): boolean {
+  const at = eventTime(e);
+  return [...s.pods, ...s.downloadPods].some(
+    (p) => (p.metadata.ownerReferences ?? []).some((o) => o.kind === e.involvedObject.kind && o.name === e.involvedObject.name) && (p.metadata.creationTimestamp ?? '') > at,
+  );
+}

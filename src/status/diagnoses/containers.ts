@@ -106,7 +106,7 @@ export const crashLoopRule: Rule = (s) =>
         object: `pod/${pod.metadata.name}`,
         summary: `container ${c.name} keeps crashing (${c.restartCount} restart(s))`,
         evidence: trimLine(line),
-        fix: `read its log: genrm logs ${c.name === CONTAINERS.gate ? 'gate' : 'server'} (add --previous via kubectl logs -p for the crashed run)`,
+        fix: `read the log of the crashed run: genrm logs ${c.name === CONTAINERS.gate ? 'gate' : 'server'} --previous`,
       } satisfies Diagnosis,
     ];
   });

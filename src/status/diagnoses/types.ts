@@ -24,6 +24,7 @@ export const DIAGNOSIS_IDS = [
   'crash-loop',
   'pod-security-forbidden',
   'pod-create-failed',
+  'secret-missing',
 ] as const;
 
 export type DiagnosisId = (typeof DIAGNOSIS_IDS)[number];

@@ -228,7 +228,8 @@ switch (verb) {
     if (scenario.unreachable) unreachable();
     for (const ref of rest.filter((a) => !a.startsWith('-'))) {
       const [type, name] = ref.split('/');
-      out(`${type} "${name}" deleted\n`);
+      // kubectl 1.36 names the namespace (seen on the e2e tier's real apiserver).
+      out(`${type} "${name}" deleted from ${namespace} namespace\n`);
     }
     break;
   }
