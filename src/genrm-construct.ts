@@ -13,8 +13,8 @@ import type { Config, ConfigInput } from './config/schema.ts';
 import { assertFits } from './synth.ts';
 
 /**
- * The props of `Genrm`: exactly the keys of the YAML config (see the config reference in the
- * README), every one optional.
+ * The props of `Genrm`: exactly the keys of the YAML config (see the config reference in
+ * docs/configuration.md), every one optional.
  * @default - the model card's deployment: one 8-GPU H100 pod serving
  * nvidia/Qwen3-Nemotron-235B-A22B-GenRM-2603 with tensor parallelism 8 (profile `h100-tp8`).
  */

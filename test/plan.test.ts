@@ -17,13 +17,13 @@ import { GPUS } from '../src/plan/gpus.ts';
 import { MODEL_CARD, parameterCounts, QWEN3_235B_A22B } from '../src/plan/model.ts';
 import { formatPlanTable, planToJson } from '../src/plan/report.ts';
 
-const DOC = new URL('../README.md', import.meta.url);
+const DOC = new URL('../docs/capacity.md', import.meta.url);
 
-/** The numbers table of README.md: row label -> [H100 TP8, H200 TP4 DP2]. */
+/** The numbers table of docs/capacity.md: row label -> [H100 TP8, H200 TP4 DP2]. */
 function docNumbers(): Map<string, [number, number]> {
   const text = readFileSync(DOC, 'utf8');
   const m = /<!-- capacity-numbers:begin -->\n([\s\S]*?)<!-- capacity-numbers:end -->/.exec(text);
-  if (!m) throw new Error('README.md has no capacity-numbers table');
+  if (!m) throw new Error('docs/capacity.md has no capacity-numbers table');
   const rows = m[1]
     .trim()
     .split('\n')
@@ -104,7 +104,7 @@ describe('the GPU table', () => {
   });
 });
 
-describe('the hand calculation in README.md', () => {
+describe('the hand calculation in docs/capacity.md', () => {
   const numbers = docNumbers();
 
   it('documents exactly the rows the test knows', () => {

@@ -11,7 +11,7 @@ const HELP = `Usage: genrm status [--config FILE] [--context NAME] [--json]
 
 For each server pod: its phase and current step (scheduled, image pulled, weights downloaded,
 weights loading, judge check, ready), the readiness gate's last judging verdict, and a diagnosis
-that names known failures with the fix (the README's "Diagnoses" table lists them).
+that names known failures with the fix (docs/troubleshooting.md lists them).
 
 Options:
 ${CLUSTER_OPTIONS_HELP}

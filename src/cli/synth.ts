@@ -12,7 +12,7 @@ const HELP = `Usage: genrm synth [--config FILE] [--out DIR] [--format raw|helm]
 Validates the config (defaults: the model card's) and writes the Kubernetes manifests.
 
 Options:
-  -c, --config FILE      YAML config file (see the config reference in the README)
+  -c, --config FILE      YAML config file (keys: docs/configuration.md)
   -o, --out DIR          output directory (default: dist; dist-helm with --format helm)
   --format raw|helm      raw manifests (default), or a Helm chart of the same objects
   --chart-version X      the Helm chart's SemVer version (default: genrm-deploy's version)

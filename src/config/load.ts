@@ -102,7 +102,7 @@ function formatIssue(issue: z.core.$ZodIssue): string[] {
     return issue.keys.map((k) => {
       const path = formatPath([...issue.path, k]);
       const removed = Object.hasOwn(REMOVED_KEYS, path) ? REMOVED_KEYS[path] : undefined;
-      return `${path}: ${removed ?? 'unknown key (check the spelling against the config reference in the README; unknown keys are errors)'}`;
+      return `${path}: ${removed ?? 'unknown key (check the spelling against docs/configuration.md or genrm.schema.json; unknown keys are errors)'}`;
     });
   }
   const path = issue.path.length ? formatPath(issue.path) : '(top level)';

@@ -1,6 +1,6 @@
 /**
  * The config's documentation, generated from the schema: a JSON Schema for editors
- * (`genrm.schema.json`) and the README's config reference table.
+ * (`genrm.schema.json`) and the config reference table of docs/configuration.md.
  */
 import { z } from 'zod';
 import { configSchema } from './schema.ts';
@@ -54,7 +54,7 @@ function rows(node: JsonSchemaNode, prefix: string, out: string[]): void {
   }
 }
 
-/** The README's config reference table (markdown). */
+/** The config reference table of docs/configuration.md (markdown). */
 export function configReferenceMarkdown(): string {
   const out = ['| key | type | default | what it is |', '|---|---|---|---|'];
   rows(configJsonSchema(), '', out);

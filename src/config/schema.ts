@@ -195,7 +195,7 @@ export const configSchema = z
     profile: z
       .enum(PROFILE_NAMES)
       .default('h100-tp8')
-      .describe('A hardware profile: a documented set of defaults (see the README), each overridable.'),
+      .describe('A hardware profile: a documented set of defaults (docs/capacity.md, Hardware profiles), each overridable.'),
     gpu: z.enum(GPU_NAMES).default('h100-80gb').describe('The GPU model of the nodes, for the capacity plan (genrm plan) and the preflight check.'),
     namespace: dnsLabel.default('genrm').describe('Namespace of every object (created by the manifests).'),
     name: namePrefix.default('genrm').describe('Resource-name prefix and the app.kubernetes.io/instance label.'),

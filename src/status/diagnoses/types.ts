@@ -1,33 +1,9 @@
 /** A named, known failure with the fix, as `genrm status` and `apply --wait` report it. */
 import type { ClusterSnapshot } from '../snapshot.ts';
 
-/** Stable ids: scripts match on these (`status --json`); never rename one. */
-export const DIAGNOSIS_IDS = [
-  'insufficient-gpu',
-  'no-matching-node',
-  'untolerated-taint',
-  'image-pull',
-  'oom-killed',
-  'startup-probe-killed',
-  'shm-nccl',
-  'kv-cache-too-small',
-  'cuda-out-of-memory',
-  'hf-unauthorized',
-  'hf-rate-limited',
-  'download-failed',
-  'download-stalled',
-  'multi-attach',
-  'claim-pending',
-  'preflight-failed',
-  'judge-check-failing',
-  'gate-draining',
-  'crash-loop',
-  'pod-security-forbidden',
-  'pod-create-failed',
-  'secret-missing',
-] as const;
+import type { DiagnosisId } from './catalog.ts';
 
-export type DiagnosisId = (typeof DIAGNOSIS_IDS)[number];
+export { DIAGNOSIS_IDS, type DiagnosisId } from './catalog.ts';
 
 export interface Diagnosis {
   id: DiagnosisId;

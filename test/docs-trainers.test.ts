@@ -1,24 +1,24 @@
-/** The README's trainer settings agree with the synthesized manifests and the capacity plan. */
+/** The trainer settings in docs/evaluation.md agree with the synthesized manifests and the capacity plan. */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/load.ts';
 import { planFromConfig } from '../src/plan/compute.ts';
 import { container, find, flagValue, synth } from './helpers/manifests.ts';
 
-const README = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+const PAGE = readFileSync(new URL('../docs/evaluation.md', import.meta.url), 'utf8');
 
 function section(heading: string): string {
-  const start = README.indexOf(`\n${heading}\n`);
-  if (start < 0) throw new Error(`README has no section '${heading}'`);
+  const start = PAGE.indexOf(`\n${heading}\n`);
+  if (start < 0) throw new Error(`docs/evaluation.md has no section '${heading}'`);
   const level = heading.split(' ')[0];
-  const rest = README.slice(start + heading.length + 2);
+  const rest = PAGE.slice(start + heading.length + 2);
   const end = rest.search(new RegExp(`\\n${level} `));
   return end < 0 ? rest : rest.slice(0, end);
 }
 
-describe('README trainer integration', () => {
+describe('PAGE trainer integration', () => {
   const trainers = section('## Trainer integration');
-  const acceptance = section('### `genrm eval`: acceptance before training, A/B before promoting');
+  const acceptance = section('## `genrm eval`: acceptance before training, A/B before promoting');
 
   it('shows the Service URL, port and model name that synth produces', async () => {
     const objects = await synth();
