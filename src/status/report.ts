@@ -9,7 +9,7 @@ import { downloadProgress } from './download-log.ts';
 import type { GateVerdict } from './gate-log.ts';
 import { podProgress, type Step, type StepId } from './progress.ts';
 import { rolledOut } from './rollout.ts';
-import { logOf, type ClusterSnapshot } from './snapshot.ts';
+import { logOf, type ClusterSnapshot, downloadJob } from './snapshot.ts';
 
 export const STATUS_SCHEMA_VERSION = 1;
 
@@ -52,7 +52,7 @@ export function buildReport(s: ClusterSnapshot, context: string | null): StatusR
   const desired = dep?.spec?.replicas ?? 1;
   const st = dep?.status ?? {};
   const claim = s.claims.find((c) => c.metadata.name === names.weightsClaim);
-  const job = s.jobs.find((j) => j.metadata.name === names.downloadJob);
+  const job = downloadJob(s);
   return {
     schemaVersion: STATUS_SCHEMA_VERSION,
     name: s.name,
