@@ -46,7 +46,12 @@ describe('planReplicas', () => {
   });
 
   it('--force-conflicts, or no other owner, or no live workload: the config count as is, no handover', () => {
-    for (const [live, force] of [[{ replicas: 3, owners: ['kubectl'] }, true], [{ replicas: 3, owners: [] }, false], [undefined, false]] as const) {
+    const cases: [{ replicas: number; owners: string[] } | undefined, boolean][] = [
+      [{ replicas: 3, owners: ['kubectl'] }, true],
+      [{ replicas: 3, owners: [] }, false],
+      [undefined, false],
+    ];
+    for (const [live, force] of cases) {
       const plan = planReplicas([deployment(1)], () => live, { forceConflicts: force });
       expect((plan.objects[0] as any).spec.replicas).toBe(1);
       expect(plan.before).toEqual([]);
