@@ -17,6 +17,7 @@ import { ServerAutoscaler } from '../src/constructs/autoscaler.ts';
 import { ServerMonitoring } from '../src/constructs/monitoring.ts';
 import { MultiNodeServer } from '../src/constructs/multi-node-server.ts';
 import { VllmServer } from '../src/constructs/vllm-server.ts';
+import { INITIAL_REPLICAS_ANNOTATION } from '../src/kube/labels.ts';
 import { planFromConfig, startupBudgetSeconds, type CapacityPlan } from '../src/plan/compute.ts';
 
 /** The props of `GenrmChart`: the usual chart props and a validated config. */
@@ -245,8 +246,12 @@ function addServer(scope: Construct, c: Config, pod: ServerPodProps): ServerPart
 }
 
 function addAutoscaler(scope: Construct, c: Config, workload: ApiObject): void {
-  // The autoscaler owns the replica count: applying the manifests must not reset it.
+  // The autoscaler owns the replica count: applying the manifests must not reset it. A new
+  // workload starts at the configured count, within the autoscaler's bounds (genrm apply reads it
+  // from the annotation; kubectl and Helm users start at 1 until the autoscaler acts).
   workload.addJsonPatch(JsonPatch.remove('/spec/replicas'));
+  const initial = Math.min(Math.max(c.replicas, c.autoscaling.minReplicas), c.autoscaling.maxReplicas);
+  workload.metadata.addAnnotation(INITIAL_REPLICAS_ANNOTATION, String(initial));
   new ServerAutoscaler(scope, 'autoscaler', {
     name: c.name,
     namespace: c.namespace,

@@ -9,18 +9,33 @@
  * - the weights PersistentVolumeClaim carries `helm.sh/resource-policy: keep`
  *   (pkg/kube/resource_policy.go): `helm uninstall` leaves the ~470 GB of weights; a later
  *   install of the same release adopts the claim again (Helm labels and annotates what it creates);
- * - the download Job is named after the release revision (`<name>-download-r<revision>`): a Job's pod template is immutable, so
- *   `helm upgrade` could not update it in place. Each revision gets a new Job (the download
- *   resumes from the volume and exits at once when the weights are complete); Helm deletes the
- *   previous revision's. Not a hook: Helm waits for hook Jobs (5 minutes by default), and a first
- *   download takes hours.
+ * - every object's `metadata.namespace` is `{{ .Release.Namespace }}`, and so is the namespace in
+ *   PromQL label matchers (the KEDA trigger's query, the dashboard): `helm install -n team-a`
+ *   deploys into team-a. Helm's built-in `.Release.Namespace` is "the namespace to be released
+ *   into (if the manifest doesn't override)" (helm.sh/docs/chart_template_guide/builtin_objects):
+ *   a pinned `metadata.namespace` wins over `-n`, and `helm template -n` (Argo CD) would render
+ *   the config's namespace;
+ * - the download Job is named after a short hash of its pod template, which holds the model
+ *   revision (`<name>-download-<8 hex>`): a Job's pod template is immutable (Kubernetes rejects an
+ *   update of `spec.template`), so a new revision needs a new Job. Not the release revision:
+ *   `helm template`, which Argo CD runs, always renders `.Release.Revision` as 1, so a GitOps sync
+ *   of a new `model.revision` would patch the existing Job and fail. Helm deletes the previous
+ *   Job on upgrade (it is no longer in the manifest); the new one resumes from the volume and
+ *   exits at once when the weights are complete. Not a hook: Helm waits for hook Jobs (5 minutes
+ *   by default), and a first download takes hours.
  */
+import { createHash } from 'node:crypto';
 import { parseAllDocuments, stringify } from 'yaml';
 
-/** Stands for `{{ .Release.Revision }}` until the text is escaped for Helm. */
-const REVISION = 'genrm-helm-release-revision';
+/** Stands for `{{ .Release.Namespace }}` until the text is escaped for Helm. */
+const NAMESPACE = 'genrm-helm-release-namespace';
 
-/** The objects of one synthesized manifest file, as the chart's template holds them. */
+/** The first 8 hex digits of the SHA-256 of a value's JSON. */
+export function shortHash(value: unknown): string {
+  return createHash('sha256').update(JSON.stringify(value)).digest('hex').slice(0, 8);
+}
+
+/** The objects of one synthesized manifest file, as the chart's template holds them (namespace still literal). */
 export function helmObjects(text: string): Record<string, any>[] {
   return parseAllDocuments(text)
     .map((d) => d.toJS() as Record<string, any> | null)
@@ -30,20 +45,39 @@ export function helmObjects(text: string): Record<string, any>[] {
         return { ...o, metadata: { ...o.metadata, annotations: { ...(o.metadata.annotations ?? {}), 'helm.sh/resource-policy': 'keep' } } };
       }
       if (o.kind === 'Job') {
-        // `<instance>-download-r<revision>`: at most 40 + 10 + 10 characters, a valid Job name.
-        return { ...o, metadata: { ...o.metadata, name: `${o.metadata.labels['app.kubernetes.io/instance']}-download-r${REVISION}` } };
+        // `<instance>-download-<8 hex>`: at most 40 + 10 + 8 characters, within the 63 of the
+        // `job-name` label Kubernetes puts on the Job's pods.
+        return { ...o, metadata: { ...o.metadata, name: `${o.metadata.labels['app.kubernetes.io/instance']}-download-${shortHash(o.spec?.template)}` } };
       }
       return o;
     });
 }
 
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** `value` with every string's `namespace="<namespace>"` matcher (also JSON-escaped) given the placeholder. */
+function withNamespaceMatchers(value: unknown, matcher: RegExp): unknown {
+  if (typeof value === 'string') return value.replace(matcher, `namespace=$1${NAMESPACE}$1`);
+  if (Array.isArray(value)) return value.map((v) => withNamespaceMatchers(v, matcher));
+  if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withNamespaceMatchers(v, matcher)]));
+  return value;
+}
+
 /**
- * The template text of one manifest file: `escape` protects literal `{{` (dashboards) from Helm,
- * then the revision placeholder becomes Helm's action.
+ * The template text of one manifest file: the namespace becomes a placeholder (in
+ * `metadata.namespace` and in `namespace="..."` PromQL matchers: the KEDA trigger's query, the
+ * dashboard), `escape` protects literal `{{` (dashboards) from Helm, then the placeholder becomes
+ * Helm's action.
  */
 export function helmTemplate(text: string, escape: (t: string) => string): string {
   const body = helmObjects(text)
+    .map((o) => {
+      const namespace = o.metadata?.namespace;
+      if (typeof namespace !== 'string') return o;
+      const matcher = new RegExp(`namespace=(\\\\?")${escapeRegExp(namespace)}\\1`, 'g');
+      return withNamespaceMatchers({ ...o, metadata: { ...o.metadata, namespace: NAMESPACE } }, matcher) as Record<string, any>;
+    })
     .map((o) => `---\n${stringify(o, { lineWidth: 0 })}`)
     .join('');
-  return escape(body).replaceAll(REVISION, '{{ .Release.Revision }}');
+  return escape(body).replaceAll(NAMESPACE, '{{ .Release.Namespace }}');
 }

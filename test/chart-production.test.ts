@@ -81,46 +81,57 @@ describe('Helm and kustomize output', () => {
     expect(chart).toMatchObject({ apiVersion: 'v2', name: 'genrm', type: 'application', version: '1.4.0', kubeVersion: '>=1.29.0-0' }); // native sidecars (the gate)
     expect(await readdir(join(out, 'templates'))).toEqual(['genrm.k8s.yaml']);
     const template = await readFile(join(out, 'templates', 'genrm.k8s.yaml'), 'utf8');
-    // Helm actions: escaped literal "{{" (the dashboard's legends use {{pod}}) and the release revision
+    // Helm actions: escaped literal "{{" (the dashboard's legends use {{pod}}) and the release namespace
     const actions = template.match(/\{\{.*?\}\}/g) ?? [];
     expect(actions.length).toBeGreaterThan(0);
-    expect(new Set(actions)).toEqual(new Set(['{{ "{{" }}', '{{ .Release.Revision }}']));
-    const render = (revision: number) =>
-      parseAllDocuments(template.replaceAll('{{ "{{" }}', '{{').replaceAll('{{ .Release.Revision }}', String(revision))).map((d) => d.toJS());
+    expect(new Set(actions)).toEqual(new Set(['{{ "{{" }}', '{{ .Release.Namespace }}']));
+    const render = (text: string, namespace: string) =>
+      parseAllDocuments(text.replaceAll('{{ "{{" }}', '{{').replaceAll('{{ .Release.Namespace }}', namespace)).map((d) => d.toJS());
     const raw = join(await mkdtemp(join(tmpdir(), 'genrm-raw-')), 'raw');
     await runGenrm(['synth', '--out', raw, '--config', example]);
     const rawObjects = parseAllDocuments(await readFile(join(raw, 'genrm.k8s.yaml'), 'utf8')).map((d) => d.toJS());
-    const first = render(1);
-    const second = render(2);
+    const first = render(template, 'team-a');
 
-    // install into an existing (or --create-namespace) namespace: the chart holds no Namespace
+    // install into an existing (or --create-namespace) namespace: the chart holds no Namespace,
+    // and every object goes where `helm install -n` says, the KEDA query looks there too
     expect(first.some((o) => o.kind === 'Namespace')).toBe(false);
+    for (const o of first) expect(o.metadata.namespace, `${o.kind}/${o.metadata.name}`).toBe('team-a');
+    const scaledObject = first.find((o) => o.kind === 'ScaledObject');
+    expect(scaledObject.spec.triggers[0].metadata.query).toContain('namespace="team-a"');
     // uninstall keeps the weights
     const pvc = first.find((o) => o.kind === 'PersistentVolumeClaim');
     expect(pvc.metadata.annotations['helm.sh/resource-policy']).toBe('keep');
-    // upgrade to a new revision creates a new download Job instead of patching an immutable template
+    // a new model revision gets a new download Job (its pod template is immutable), also under
+    // `helm template`, which renders every release as revision 1
     const job = (objects: any[]) => objects.find((o) => o.kind === 'Job');
-    expect(job(first).metadata.name).toBe('genrm-download-r1');
-    expect(job(second).metadata.name).toBe('genrm-download-r2');
-    expect(job(second).spec).toEqual(job(first).spec);
-    // everything else is the raw manifests' objects, unchanged
+    expect(job(first).metadata.name).toMatch(/^genrm-download-[0-9a-f]{8}$/);
+    const other = join(await mkdtemp(join(tmpdir(), 'genrm-helm-')), 'chart');
+    const revised = join(await mkdtemp(join(tmpdir(), 'genrm-helm-')), 'revised.yaml');
+    await writeFile(revised, `${await readFile(example, 'utf8')}\nmodel:\n  revision: ${'a'.repeat(40)}\n`);
+    expect((await runGenrm(['synth', '--format', 'helm', '--out', other, '--config', revised])).exitCode).toBe(0);
+    const second = render(await readFile(join(other, 'templates', 'genrm.k8s.yaml'), 'utf8'), 'team-a');
+    expect(job(second).metadata.name).toMatch(/^genrm-download-[0-9a-f]{8}$/);
+    expect(job(second).metadata.name).not.toBe(job(first).metadata.name);
+    // the same config gives the same name (a re-render is no change)
+    expect(job(render(template, 'team-b')).metadata.name).toBe(job(first).metadata.name);
+    // everything else is the raw manifests' objects, unchanged but for the namespace
     const key = (o: any) => `${o.kind}/${o.metadata.name}`;
-    const strip = (o: any) => (o.kind === 'PersistentVolumeClaim' ? { ...o, metadata: { ...o.metadata, annotations: undefined } } : o.kind === 'Job' ? { ...o, metadata: { ...o.metadata, name: 'job' } } : o);
-    expect(first.map(strip).map((o) => JSON.parse(JSON.stringify(o)))).toEqual(
-      rawObjects.filter((o) => o.kind !== 'Namespace').map(strip).map((o) => JSON.parse(JSON.stringify(o))),
-    );
+    const strip = (o: any) => {
+      const text = JSON.stringify(o.kind === 'PersistentVolumeClaim' ? { ...o, metadata: { ...o.metadata, annotations: undefined } } : o.kind === 'Job' ? { ...o, metadata: { ...o.metadata, name: 'job' } } : o);
+      return JSON.parse(text.replaceAll('team-a', 'genrm'));
+    };
+    expect(first.map(strip)).toEqual(rawObjects.filter((o) => o.kind !== 'Namespace').map(strip));
     expect(first.map(key).filter((k) => !k.startsWith('Job/'))).toEqual(second.map(key).filter((k) => !k.startsWith('Job/')));
-    // the largest revision still gives valid names, for the longest instance name too
-    expect(apiserverProblems(render(2147483647))).toEqual([]);
+    expect(apiserverProblems(first)).toEqual([]);
   });
 
-  it('names the download Job validly for the longest instance name at any revision', async () => {
+  it('names the download Job validly for the longest instance name', async () => {
     const { helmObjects } = await import('../src/helm-templates.ts');
     const { synthToText } = await import('../src/synth.ts');
     const name = `g${'x'.repeat(39)}`;
     const text = Object.values(await synthToText(validateConfig({ name, weights: { accessMode: 'ReadWriteMany' } })))[0];
-    const objects = JSON.parse(JSON.stringify(helmObjects(text)).replaceAll('genrm-helm-release-revision', '2147483647'));
-    expect(objects.find((o: any) => o.kind === 'Job').metadata.name).toBe(`${name}-download-r2147483647`);
+    const objects = helmObjects(text);
+    expect(objects.find((o: any) => o.kind === 'Job')!.metadata.name).toMatch(new RegExp(`^${name}-download-[0-9a-f]{8}$`));
     expect(apiserverProblems(objects)).toEqual([]);
   });
 

@@ -121,6 +121,50 @@ describe('what the apiserver enforces beyond the schema', async () => {
   });
 });
 
+describe('the rules added where the real apiserver disagreed', () => {
+  it('probes: exactly one handler, no negative timing, successThreshold 1 for liveness and startup', async () => {
+    const objects = structuredClone(await synth()) as any[];
+    const vllm = find(objects, 'Deployment').spec.template.spec.containers[0];
+    vllm.livenessProbe = { tcpSocket: { port: 8000 }, exec: { command: ['true'] }, successThreshold: 2 };
+    vllm.readinessProbe = { periodSeconds: 5, timeoutSeconds: -1 };
+    const problems = apiserverProblems(objects).join('\n');
+    expect(problems).toMatch(/livenessProbe has 2 handlers \(exec, tcpSocket\); it needs exactly one/);
+    expect(problems).toMatch(/livenessProbe\.successThreshold must be 1/);
+    expect(problems).toMatch(/readinessProbe has no handler/);
+    expect(problems).toMatch(/readinessProbe\.timeoutSeconds is negative/);
+  });
+
+  it('ports 1-65535, and extended resources in whole numbers', async () => {
+    const objects = structuredClone(await synth()) as any[];
+    const vllm = find(objects, 'Deployment').spec.template.spec.containers[0];
+    vllm.ports.push({ name: 'zero', containerPort: 0 }, { name: 'big', containerPort: 65536 });
+    vllm.resources.requests['nvidia.com/gpu'] = '0.5';
+    vllm.resources.limits['nvidia.com/gpu'] = '0.5';
+    const problems = apiserverProblems(objects).join('\n');
+    expect(problems).toMatch(/containerPort 0 is not a port number/);
+    expect(problems).toMatch(/containerPort 65536 is not a port number/);
+    expect(problems).toMatch(/requests\.nvidia\.com\/gpu '0\.5' is not a whole number/);
+  });
+
+  it("the LeaderWorkerSet webhook's rules: size, replicas, rollout bounds", async () => {
+    const objects = structuredClone(await synth({ topology: 'multi-node', gpus: { perPod: 4 }, vllm: { tensorParallelSize: 4 }, multiNode: { nodes: 2, pipelineParallelSize: 2 }, weights: { accessMode: 'ReadWriteMany' } })) as any[];
+    expect(apiserverProblems(objects)).toEqual([]);
+    const lws = find(objects, 'LeaderWorkerSet');
+    lws.spec.leaderWorkerTemplate.size = 0;
+    lws.spec.replicas = -1;
+    lws.spec.rolloutStrategy.rollingUpdateConfiguration.maxUnavailable = '150%';
+    let problems = apiserverProblems(objects).join('\n');
+    expect(problems).toMatch(/size must be equal or greater than 1/);
+    expect(problems).toMatch(/replicas must be equal or greater than 0/);
+    expect(problems).toMatch(/maxUnavailable must not be greater than 100%/);
+    // 50% of one group rounds down to 0: with maxSurge 0 the rollout could never proceed
+    Object.assign(lws.spec, { replicas: 1, leaderWorkerTemplate: { ...lws.spec.leaderWorkerTemplate, size: 2 } });
+    lws.spec.rolloutStrategy.rollingUpdateConfiguration = { maxSurge: 0, maxUnavailable: '50%' };
+    problems = apiserverProblems(objects).join('\n');
+    expect(problems).toMatch(/maxUnavailable must not be 0 when maxSurge is 0/);
+  });
+});
+
 describe('Pod Security admission', () => {
   it('labels the namespace with the level the pods need: baseline (vLLM and the download run as root)', async () => {
     const ns = find(await synth(), 'Namespace');

@@ -6,9 +6,10 @@
  * names the fields; `--force-conflicts` takes them over.
  *
  * A workload whose replica count genrm stops setting (autoscaling turned on) first has that count
- * handed over (see handover.ts), so that the apply does not reset it.
+ * handed over, and one whose count genrm sets again (autoscaling turned off) keeps its running
+ * count unless `--force-conflicts` (see handover.ts): an apply never resets a running count.
  */
-import { handOverReplicas } from './handover.ts';
+import { prepareReplicas } from './handover.ts';
 import { terminalSafe } from '../cli/terminal.ts';
 import { toYamlStream } from './manifest.ts';
 import { excerpt, unexpectedOutput } from './output.ts';
@@ -25,7 +26,8 @@ export interface ApplyOptions {
 /** Applies `objects` in order in one call; returns kubectl's per-object lines ("deployment.apps/x serverside-applied"). */
 export async function applyServerSide(target: KubeTarget, objects: readonly KubeObject[], options: ApplyOptions = {}): Promise<string[]> {
   if (objects.length === 0) return [];
-  const handedOver = await handOverReplicas(target, objects);
+  const replicas = await prepareReplicas(target, objects, options);
+  objects = replicas.objects;
   const args = ['apply', '--server-side', `--field-manager=${FIELD_MANAGER}`, ...(options.forceConflicts ? ['--force-conflicts'] : []), '-f', '-'];
   const { stdout } = await runKubectl(target, args, {
     operation: objects.length === 1 ? `apply ${objects[0].kind} ${objects[0].metadata.name}` : 'apply the manifests',
@@ -47,5 +49,6 @@ export async function applyServerSide(target: KubeTarget, objects: readonly Kube
       `it exited 0 but confirmed ${confirmed} of the ${objects.length} objects with a "serverside-applied" line${lines.length ? `; it printed ${excerpt(lines.join(' '))}` : ''}; genrm stopped before pruning`,
     );
   }
-  return [...handedOver, ...lines];
+  await replicas.finish();
+  return [...replicas.lines, ...lines];
 }

@@ -1,6 +1,7 @@
 /** `kubectl diff --server-side --field-manager=genrm -f -`: what an apply would change. */
 import { terminalSafe } from '../cli/terminal.ts';
 import { FIELD_MANAGER } from './apply.ts';
+import { replicaPlanObjects } from './handover.ts';
 import { toYamlStream } from './manifest.ts';
 import { excerpt, unexpectedOutput } from './output.ts';
 import { runKubectl } from './run.ts';
@@ -20,7 +21,8 @@ const COMMAND = 'kubectl diff --server-side';
 export async function diffServerSide(target: KubeTarget, objects: readonly KubeObject[], { forceConflicts = false } = {}): Promise<{ changed: boolean; diff: string }> {
   const { stdout, exitCode } = await runKubectl(target, ['diff', '--server-side', `--field-manager=${FIELD_MANAGER}`, ...(forceConflicts ? ['--force-conflicts'] : []), '-f', '-'], {
     operation: 'diff the manifests against the cluster',
-    input: toYamlStream(objects),
+    // What apply would send: a running replica count is kept (handover.ts).
+    input: toYamlStream(await replicaPlanObjects(target, objects, { forceConflicts })),
     requests: objects.length + 3,
     okExitCodes: [1],
   });

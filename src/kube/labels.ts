@@ -8,6 +8,12 @@ export const LABEL_MANAGED_BY = 'app.kubernetes.io/managed-by';
 export const LABEL_COMPONENT = 'app.kubernetes.io/component';
 export const LABEL_PART_OF = 'app.kubernetes.io/part-of';
 export const MANAGED_BY = 'genrm';
+
+/**
+ * On an autoscaled workload (which leaves `spec.replicas` to the autoscaler): the replica count
+ * `genrm apply` creates it with (see handover.ts).
+ */
+export const INITIAL_REPLICAS_ANNOTATION = 'genrm-deploy/initial-replicas';
 export const PART_OF = 'genrm-deploy';
 
 /** Components of the objects that status reads. */

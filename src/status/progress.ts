@@ -5,7 +5,7 @@
 import { CONTAINERS, objectNames, type KubeEvent, type Pod } from '../kube/index.ts';
 import { downloadProgress } from './download-log.ts';
 import { judgingStartedAt, lastVerdict, type GateVerdict } from './gate-log.ts';
-import { containerStatus, initStatus, logOf, type ClusterSnapshot } from './snapshot.ts';
+import { containerStatus, initStatus, logOf, type ClusterSnapshot, downloadJob } from './snapshot.ts';
 import { loadingDetail, serverStarted } from './vllm-log.ts';
 
 export const STEPS = [
@@ -48,7 +48,7 @@ export function podProgress(pod: Pod, s: ClusterSnapshot): PodProgress {
   const vllm = containerStatus(pod, CONTAINERS.vllm);
   const waitInit = initStatus(pod, CONTAINERS.waitForWeights);
   const podDownload = initStatus(pod, CONTAINERS.downloadInPod);
-  const job = s.jobs.find((j) => j.metadata.name === objectNames(s.name).downloadJob);
+  const job = downloadJob(s);
   const vllmLog = logOf(s, name, CONTAINERS.vllm);
   const gate = lastVerdict(logOf(s, name, CONTAINERS.gate)) ?? null;
 

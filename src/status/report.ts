@@ -8,7 +8,8 @@ import { diagnose, type Diagnosis } from './diagnose.ts';
 import { downloadProgress } from './download-log.ts';
 import type { GateVerdict } from './gate-log.ts';
 import { podProgress, type Step, type StepId } from './progress.ts';
-import { logOf, type ClusterSnapshot } from './snapshot.ts';
+import { rolledOut } from './rollout.ts';
+import { logOf, type ClusterSnapshot, downloadJob } from './snapshot.ts';
 
 export const STATUS_SCHEMA_VERSION = 1;
 
@@ -50,21 +51,15 @@ export function buildReport(s: ClusterSnapshot, context: string | null): StatusR
   const dep = s.deployment;
   const desired = dep?.spec?.replicas ?? 1;
   const st = dep?.status ?? {};
-  const rolledOut =
-    dep !== undefined &&
-    (st.observedGeneration ?? 0) >= (dep.metadata.generation ?? 0) &&
-    (st.updatedReplicas ?? 0) >= desired &&
-    (st.readyReplicas ?? 0) >= desired &&
-    (st.replicas ?? 0) <= desired;
   const claim = s.claims.find((c) => c.metadata.name === names.weightsClaim);
-  const job = s.jobs.find((j) => j.metadata.name === names.downloadJob);
+  const job = downloadJob(s);
   return {
     schemaVersion: STATUS_SCHEMA_VERSION,
     name: s.name,
     namespace: s.namespace,
     context,
     takenAt: s.takenAt,
-    ready: rolledOut,
+    ready: rolledOut(dep),
     deployment: dep ? { name: dep.metadata.name, replicas: desired, updatedReplicas: st.updatedReplicas ?? 0, readyReplicas: st.readyReplicas ?? 0 } : null,
     weights: {
       claim: claim ? { name: claim.metadata.name, phase: claim.status?.phase ?? 'Pending' } : null,

@@ -149,7 +149,7 @@ export function plannedLogs(s: ClusterSnapshot): { pod: string; container: strin
       plan.push({ pod: name, container: CONTAINERS.preflight, previous: !failedExit(preflight.state), tail: LOG_TAIL.preflight });
     }
   }
-  const job = s.jobs.find((j) => j.metadata.name === objectNames(s.name).downloadJob);
+  const job = downloadJob(s);
   const complete = job?.status?.conditions?.some((c) => c.type === 'Complete' && c.status === 'True');
   if (job && !complete) {
     const newest = [...s.downloadPods].sort((a, b) => (b.metadata.creationTimestamp ?? '').localeCompare(a.metadata.creationTimestamp ?? ''))[0];
@@ -195,4 +195,18 @@ function failedExit(state: ContainerStatus['state']): boolean {
 /** The excerpt of a container's log in a snapshot (current or previous instance). */
 export function logOf(s: Pick<ClusterSnapshot, 'logs'>, pod: string, container: string, previous = false): string | undefined {
   return s.logs.find((l) => l.pod === pod && l.container === container && l.previous === previous)?.text;
+}
+
+/**
+ * The weights download Job: `<name>-weights-download` as genrm applies it, or, installed from the Helm
+ * chart, the newest Job labelled as the download (the chart names it after a hash of its
+ * template, see helm-templates.ts).
+ */
+export function downloadJob(s: Pick<ClusterSnapshot, 'name' | 'jobs'>): Job | undefined {
+  return (
+    s.jobs.find((j) => j.metadata.name === objectNames(s.name).downloadJob) ??
+    [...s.jobs]
+      .filter((j) => j.metadata.labels?.[LABEL_COMPONENT] === COMPONENT_DOWNLOAD)
+      .sort((a, b) => (b.metadata.creationTimestamp ?? '').localeCompare(a.metadata.creationTimestamp ?? ''))[0]
+  );
 }

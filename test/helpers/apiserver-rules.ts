@@ -145,6 +145,30 @@ function numberProblems(where: string, value: unknown, key = ''): string[] {
   return [];
 }
 
+/** The handlers a probe may have (apis/core/validation validateHandler: exactly one). */
+const PROBE_HANDLERS = ['exec', 'httpGet', 'tcpSocket', 'grpc'];
+
+/**
+ * apis/core/validation validateLivenessProbe / validateReadinessProbe / validateStartupProbe /
+ * validateProbe: exactly one handler ("must specify a handler type", "may not specify more than
+ * 1 handler type"), non-negative delays and timeouts, and successThreshold 1 for liveness and
+ * startup probes ("must be 1").
+ */
+function probeProblems(where: string, c: Json): string[] {
+  const out: string[] = [];
+  for (const which of ['livenessProbe', 'readinessProbe', 'startupProbe']) {
+    const probe = c[which];
+    if (!probe) continue;
+    const handlers = PROBE_HANDLERS.filter((h) => probe[h] !== undefined);
+    if (handlers.length !== 1) out.push(`${where}: ${which} has ${handlers.length === 0 ? 'no handler' : `${handlers.length} handlers (${handlers.join(', ')})`}; it needs exactly one`);
+    for (const f of ['initialDelaySeconds', 'timeoutSeconds', 'periodSeconds', 'successThreshold', 'failureThreshold']) {
+      if (typeof probe[f] === 'number' && probe[f] < 0) out.push(`${where}: ${which}.${f} is negative`);
+    }
+    if (which !== 'readinessProbe' && probe.successThreshold !== undefined && probe.successThreshold !== 1) out.push(`${where}: ${which}.successThreshold must be 1`);
+  }
+  return out;
+}
+
 function podProblems(where: string, template: Json): string[] {
   const out: string[] = [...labelProblems(`${where}.metadata.labels`, template.metadata?.labels)];
   const spec = template.spec ?? {};
@@ -158,6 +182,8 @@ function podProblems(where: string, template: Json): string[] {
     names.add(c.name);
     for (const p of c.ports ?? []) {
       if (p.name !== undefined && !(PORT_NAME.test(p.name) && /[a-z]/.test(p.name) && !p.name.includes('--'))) out.push(`${where}: port name '${p.name}' is not an IANA_SVC_NAME`);
+      // validateContainerPorts: containerPort is required (not 0) and IsValidPortNum (1-65535).
+      if (!(Number.isInteger(p.containerPort) && p.containerPort >= 1 && p.containerPort <= 65535)) out.push(`${where}: container ${c.name}: containerPort ${p.containerPort} is not a port number (1-65535)`);
       // Containers share the pod's network: two listening on one port cannot both start.
       const other = ports.get(p.containerPort);
       if (other !== undefined) out.push(`${where}: containers ${other} and ${c.name} both listen on port ${p.containerPort}`);
@@ -170,6 +196,9 @@ function podProblems(where: string, template: Json): string[] {
         // quantity.go: "no quantity may represent a number greater than 2^63-1"; the scheduler sums milli-values.
         if (v === undefined || v < 0) out.push(`${where}: container ${c.name}: ${kind}.${r} '${q}' is not a quantity`);
         else if ((r === 'cpu' ? v * 1000 : v) > INT64_MAX) out.push(`${where}: container ${c.name}: ${kind}.${r} '${q}' is out of range`);
+        // ValidateResourceQuantityValue: an integer resource (every extended resource, helper
+        // IsIntegerResourceName) must be a whole number ("must be an integer").
+        else if (r.includes('/') && !Number.isInteger(v)) out.push(`${where}: container ${c.name}: ${kind}.${r} '${q}' is not a whole number`);
       }
     }
     // validateResourceRequirements: an extended resource needs equal requests and limits (whole numbers).
@@ -177,6 +206,7 @@ function podProblems(where: string, template: Json): string[] {
       if (String(c.resources.limits[r]) !== String(c.resources.requests?.[r] ?? c.resources.limits[r])) out.push(`${where}: container ${c.name}: ${r} requests differ from limits`);
     }
   }
+  for (const c of containers) out.push(...probeProblems(`${where}: container ${c.name}`, c));
   for (const v of spec.volumes ?? []) if (!isDns1123Label(v.name)) out.push(`${where}: volume name '${v.name}' is not a DNS-1123 label`);
   out.push(...labelProblems(`${where}.spec.nodeSelector`, spec.nodeSelector));
   const terms = spec.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms ?? [];
@@ -193,6 +223,42 @@ function podProblems(where: string, template: Json): string[] {
     if (t.key !== undefined && !isLabelKey(t.key)) out.push(`${where}: toleration key '${t.key}' is not a label key`);
   }
   if (spec.priorityClassName !== undefined && !isDns1123Subdomain(spec.priorityClassName)) out.push(`${where}: priorityClassName is not a DNS subdomain`);
+  return out;
+}
+
+/**
+ * The LeaderWorkerSet validating webhook (sigs.k8s.io/lws v0.8.0
+ * pkg/webhooks/leaderworkerset_webhook.go, generalValidate): replicas >= 0, size >= 1, maxSurge
+ * and maxUnavailable integers or percentages of at most 100%, not both 0.
+ */
+function leaderWorkerSetProblems(where: string, o: Json): string[] {
+  const out: string[] = [];
+  const spec = o.spec ?? {};
+  if (typeof spec.replicas === 'number' && spec.replicas < 0) out.push(`${where}: replicas must be equal or greater than 0`);
+  const size = spec.leaderWorkerTemplate?.size;
+  if (typeof size === 'number' && size < 1) out.push(`${where}: leaderWorkerTemplate.size must be equal or greater than 1`);
+  const rolling = spec.rolloutStrategy?.rollingUpdateConfiguration ?? {};
+  const replicas = typeof spec.replicas === 'number' ? spec.replicas : 1;
+  // intstr.GetScaledValueFromIntOrPercent: maxUnavailable rounds down, maxSurge up; the CRD
+  // defaults are maxUnavailable 1, maxSurge 0.
+  const scaled = (f: string, fallback: number, roundUp: boolean): number | undefined => {
+    const v = rolling[f] ?? fallback;
+    if (typeof v === 'number') {
+      if (v < 0) out.push(`${where}: rollingUpdateConfiguration.${f} must be greater than or equal to 0`);
+      return v;
+    }
+    const percent = /^(\d+)%$/.exec(String(v));
+    if (!percent) {
+      out.push(`${where}: rollingUpdateConfiguration.${f} '${v}' is not an integer or percentage`);
+      return undefined;
+    }
+    if (Number(percent[1]) > 100) out.push(`${where}: rollingUpdateConfiguration.${f} must not be greater than 100%`);
+    const x = (Number(percent[1]) * replicas) / 100;
+    return roundUp ? Math.ceil(x) : Math.floor(x);
+  };
+  const unavailable = scaled('maxUnavailable', 1, false);
+  const surge = scaled('maxSurge', 0, true);
+  if (unavailable === 0 && surge === 0 && replicas !== 0) out.push(`${where}: rollingUpdateConfiguration.maxUnavailable must not be 0 when maxSurge is 0`);
   return out;
 }
 
@@ -214,6 +280,7 @@ export function apiserverProblems(objects: readonly Json[]): string[] {
       // apps validation ValidateDeploymentSpec/StatefulSet: the selector must match the template's labels.
       if (o.spec.selector && !selects(o.spec.selector, t.template.metadata?.labels)) out.push(`${where}: selector does not match its ${t.where} labels`);
     }
+    if (o.kind === 'LeaderWorkerSet') out.push(...leaderWorkerSetProblems(where, o));
     if (o.kind === 'Service') {
       const seen = new Set<string>();
       for (const p of o.spec?.ports ?? []) {

@@ -2,7 +2,7 @@
 import { WEIGHTS_MOUNT_PATH } from '../../constructs/model-weights.ts';
 import { CONTAINERS, objectNames } from '../../kube/index.ts';
 import { lastVerdict } from '../gate-log.ts';
-import { logOf } from '../snapshot.ts';
+import { logOf, downloadJob } from '../snapshot.ts';
 import { logLines } from '../vllm-log.ts';
 import type { ClusterSnapshot } from '../snapshot.ts';
 import type { Diagnosis, Rule } from './types.ts';
@@ -91,7 +91,7 @@ function lastDrainStart(text: string | undefined): string | undefined {
  * deleting the cache and the marker, then downloading again.
  */
 function wrongVerdictFix(s: ClusterSnapshot, pod: string): string {
-  const job = s.jobs.find((j) => j.metadata.name === objectNames(s.name).downloadJob);
+  const job = downloadJob(s);
   const restart = job
     ? `kubectl delete job ${job.metadata.name} -n ${s.namespace} && genrm apply`
     : `kubectl delete pod ${pod} -n ${s.namespace}`;

@@ -2,12 +2,12 @@
 import { CONTAINERS, objectNames } from '../../kube/index.ts';
 import { downloadStall, hubRefusal } from '../download-log.ts';
 import { eventTime } from '../progress.ts';
-import { initStatus, logOf } from '../snapshot.ts';
+import { initStatus, logOf, downloadJob } from '../snapshot.ts';
 import { trimLine } from '../vllm-log.ts';
 import type { Diagnosis, Rule } from './types.ts';
 
 export const downloadRule: Rule = (s) => {
-  const job = s.jobs.find((j) => j.metadata.name === objectNames(s.name).downloadJob);
+  const job = downloadJob(s);
   const fromJob: Diagnosis[] = [];
   if (job && !job.status?.conditions?.some((c) => c.type === 'Complete' && c.status === 'True')) {
     const logs = [...s.downloadPods]
