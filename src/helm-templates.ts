@@ -35,6 +35,15 @@ export function shortHash(value: unknown): string {
   return createHash('sha256').update(JSON.stringify(value)).digest('hex').slice(0, 8);
 }
 
+/**
+ * Keeps the weights claim when the release goes: Helm's own policy (`helm uninstall`, and Flux,
+ * which runs Helm), and Argo CD's, which renders the chart with `helm template` and so never sees
+ * Helm's: `Prune=false` keeps it when it leaves the rendered objects, `Delete=false` when the
+ * Application is deleted (argo-cd docs/user-guide/sync-options.md, "No Prune Resources" and "No Resource Deletion"
+ * (v2.x); several options in one annotation, comma-separated).
+ */
+export const KEEP_WEIGHTS = { 'helm.sh/resource-policy': 'keep', 'argocd.argoproj.io/sync-options': 'Prune=false,Delete=false' } as const;
+
 /** The objects of one synthesized manifest file, as the chart's template holds them (namespace still literal). */
 export function helmObjects(text: string): Record<string, any>[] {
   return parseAllDocuments(text)
@@ -42,7 +51,7 @@ export function helmObjects(text: string): Record<string, any>[] {
     .filter((o): o is Record<string, any> => o !== null && o.kind !== 'Namespace')
     .map((o) => {
       if (o.kind === 'PersistentVolumeClaim') {
-        return { ...o, metadata: { ...o.metadata, annotations: { ...(o.metadata.annotations ?? {}), 'helm.sh/resource-policy': 'keep' } } };
+        return { ...o, metadata: { ...o.metadata, annotations: { ...(o.metadata.annotations ?? {}), ...KEEP_WEIGHTS } } };
       }
       if (o.kind === 'Job') {
         // `<instance>-download-<8 hex>`: at most 40 + 10 + 8 characters, within the 63 of the

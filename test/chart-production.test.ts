@@ -101,6 +101,7 @@ describe('Helm and kustomize output', () => {
     // uninstall keeps the weights
     const pvc = first.find((o) => o.kind === 'PersistentVolumeClaim');
     expect(pvc.metadata.annotations['helm.sh/resource-policy']).toBe('keep');
+    expect(pvc.metadata.annotations['argocd.argoproj.io/sync-options']).toBe('Prune=false,Delete=false');
     // a new model revision gets a new download Job (its pod template is immutable), also under
     // `helm template`, which renders every release as revision 1
     const job = (objects: any[]) => objects.find((o) => o.kind === 'Job');

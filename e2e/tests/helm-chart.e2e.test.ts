@@ -72,6 +72,7 @@ describe('the chart of genrm synth --format helm, with the real Helm', () => {
     const normal = (o: any) => {
       const copy = JSON.parse(JSON.stringify(o).replaceAll(NS, CONFIG_NS));
       delete copy.metadata.annotations?.['helm.sh/resource-policy'];
+      delete copy.metadata.annotations?.['argocd.argoproj.io/sync-options'];
       if (copy.metadata.annotations && Object.keys(copy.metadata.annotations).length === 0) delete copy.metadata.annotations;
       if (copy.kind === 'Job') copy.metadata.name = 'job';
       return copy;
