@@ -8,6 +8,7 @@ import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { libIsFresh } from '../scripts/source-stamp.mjs';
 import { loadConfig } from '../src/config/load.ts';
 import { synthToText } from '../src/synth.ts';
 
@@ -20,7 +21,9 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)];
 }
 
-const rows: string[] = ['| config | `genrm synth` process, median of 5 (s) | chart in-process, median of 5 (ms) |', '|---|---|---|'];
+// bin/genrm.mjs runs the compiled lib/ when it is fresh, the sources through tsx otherwise.
+const entry = libIsFresh(root) ? 'compiled lib/' : 'sources through tsx';
+const rows: string[] = [`| config | \`genrm synth\` process (${entry}), median of ${RUNS} (s) | chart in-process, median of ${RUNS} (ms) |`, '|---|---|---|'];
 for (const f of examples) {
   const cfg = join(root, 'examples', f);
   const out = mkdtempSync(join(tmpdir(), 'genrm-bench-'));
@@ -39,6 +42,5 @@ for (const f of examples) {
   }
   rows.push(`| ${f} | ${median(proc).toFixed(2)} | ${median(inproc).toFixed(0)} |`);
 }
-process.stdout.write(`${rows.join('\n')}\n`);
-const [load1] = (await import('node:os')).loadavg();
-process.stdout.write(`\n(${process.platform} ${process.arch}, Node ${process.version}, load average ${load1.toFixed(2)})\n`);
+const { cpus, loadavg } = await import('node:os');
+process.stdout.write(`${rows.join('\n')}\n\n(${process.platform} ${process.arch}, ${cpus().length} cores, Node ${process.version}, load average ${loadavg()[0].toFixed(2)} at the end)\n`);

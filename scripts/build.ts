@@ -4,6 +4,10 @@
  * programs once (lib/src/constructs/programs/), and copies the non-TypeScript files the code reads
  * at run time (such as the weights download script). Built into a temp dir, then moved into place:
  * a failed build leaves the previous lib/ alone. Offline; a few seconds.
+ *
+ * lib/.sources-stamp records the sources it was built from (scripts/source-stamp.mjs), taken
+ * before compiling so that an edit during the build leaves lib/ stale: bin/genrm.mjs runs lib/
+ * in a clone only while the stamp matches, the sources through tsx otherwise.
  */
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -11,6 +15,7 @@ import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { bundleFromSources, PROGRAMS, prebuiltBundleUrl, type ProgramName } from '../src/constructs/bundle.ts';
+import { sourceStamp, STAMP_FILE } from './source-stamp.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const OUT = join(root, 'lib');
@@ -23,6 +28,7 @@ function filesUnder(dir: string): string[] {
   );
 }
 
+const stamp = sourceStamp(root);
 const tmp = mkdtempSync(join(root, '.tmp-lib-'));
 try {
   const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
@@ -44,6 +50,7 @@ try {
     writeFileSync(target, bundleFromSources(program));
   }
 
+  writeFileSync(join(tmp, relative('lib', STAMP_FILE)), `${stamp}\n`);
   rmSync(OUT, { recursive: true, force: true });
   renameSync(tmp, OUT);
   process.stdout.write(`built ${relative(process.cwd(), OUT) || OUT}\n`);

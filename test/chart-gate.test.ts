@@ -55,7 +55,7 @@ describe('the judge gate in the server pod', async () => {
   });
 
   it("wires vLLM's liveness to /engine/live and its preStop to /drain, by port number, with a budget that outlasts a gate restart", () => {
-    expect(vllm.livenessProbe.httpGet).toMatchObject({ path: '/engine/live', port: 8081 });
+    expect(vllm.livenessProbe.exec.command[2]).toContain('"http://127.0.0.1:8081/engine/live"');
     expect(vllm.livenessProbe.periodSeconds * vllm.livenessProbe.failureThreshold).toBeGreaterThanOrEqual(60);
     expect(vllm.livenessProbe.timeoutSeconds).toBeGreaterThanOrEqual(3);
     // An exec hook inside the pod: the gate accepts /drain from loopback only.

@@ -2,13 +2,17 @@ import { mkdtemp, readFile, readdir, writeFile, cp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { REPO_ROOT, runGenrm } from './helpers/cli.ts';
 import { container, find, synth } from './helpers/manifests.ts';
 import { validateAny } from './helpers/validate-any.ts';
 import { apiserverProblems } from './helpers/apiserver-rules.ts';
 import { validateConfig } from '../src/config/load.ts';
+import { titled, useKubectl } from './helpers/requires.ts';
+
+// The real kubectl: from PATH, or the e2e tier's build (test/setup/tools.ts).
+const noKubectl = useKubectl(inject('tools').kubectl);
 
 describe('autoscaling with an HPA on the external metric', () => {
   it('targets the workload with the same queue-depth metric and windows', async () => {
@@ -148,7 +152,7 @@ describe('Helm and kustomize output', () => {
     expect(c.stderr).toMatch(/--format must be raw or helm/);
   });
 
-  it('works under `kubectl kustomize` (the real binary) with an overlay', async () => {
+  it.skipIf(noKubectl)(titled('works under `kubectl kustomize` (the real binary) with an overlay', noKubectl), async () => {
     const dir = await mkdtemp(join(tmpdir(), 'genrm-kustomize-'));
     await cp(join(REPO_ROOT, 'dist'), join(dir, 'base'), { recursive: true });
     await writeFile(join(dir, 'base', 'kustomization.yaml'), 'resources:\n  - genrm.k8s.yaml\n');

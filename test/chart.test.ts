@@ -69,7 +69,7 @@ describe('the default config (the model card)', async () => {
   });
 
   it("has a liveness probe on the gate's /engine/live that only starts after the startup probe", () => {
-    expect(vllm.livenessProbe.httpGet).toMatchObject({ path: '/engine/live', port: 8081 });
+    expect(vllm.livenessProbe.exec.command[2]).toContain('"http://127.0.0.1:8081/engine/live"');
     expect(vllm.startupProbe.httpGet).toMatchObject({ path: '/health', port: 5000 });
     expect(vllm.livenessProbe.initialDelaySeconds ?? 0).toBe(0);
     expect(vllm.startupProbe).toBeDefined(); // liveness is held off by the startup probe

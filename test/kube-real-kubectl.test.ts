@@ -7,9 +7,13 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { checkReachable, connect, currentContext, KubectlError, runKubectl, type KubeTarget } from '../src/kube/index.ts';
 import { runCli } from './fakes/kubectl/run-cli.ts';
+import { titled, useKubectl } from './helpers/requires.ts';
+
+// The real kubectl: from PATH, or the e2e tier's build put first on PATH (test/setup/tools.ts).
+const noKubectl = useKubectl(inject('tools').kubectl);
 
 const dir = mkdtempSync(join(tmpdir(), 'genrm-kubeconfig-'));
 let hangPort = 0;
@@ -64,7 +68,7 @@ async function withEnv<T>(vars: Record<string, string>, fn: () => Promise<T>): P
   }
 }
 
-describe('the real kubectl', () => {
+describe.skipIf(noKubectl)(titled('the real kubectl', noKubectl), () => {
   it('reports a refused API server (127.0.0.1:1) in one sentence', async () => {
     const kc = kubeconfig('refused.yaml', 'https://127.0.0.1:1');
     const err = await withEnv({ KUBECONFIG: kc, HOME: dir }, () => checkReachable(target()).catch((e: unknown) => e));

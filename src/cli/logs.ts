@@ -9,7 +9,8 @@ import { UserError } from './errors.ts';
 const SOURCES = ['server', 'gate', 'download'] as const;
 type Source = (typeof SOURCES)[number];
 
-const HELP = `Usage: genrm logs [server|gate|download] [--follow] [--tail N]
+const HELP = `Usage: genrm logs [server|gate|download] [--follow] [--tail N] [--previous]
+                  [--config FILE] [--context NAME] [--request-timeout DUR]
 
   server    the vLLM container of every server pod (default; lines prefixed with the pod)
   gate      the readiness gate (judge-gate container): one JSON line per judging check

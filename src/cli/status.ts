@@ -7,7 +7,7 @@ import { fetchSnapshot, workloadTypesFor } from '../status/snapshot.ts';
 import { colorEnabled, createStyle } from '../status/style.ts';
 import { parseCommandArgs } from './args.ts';
 
-const HELP = `Usage: genrm status [--config FILE] [--context NAME] [--json]
+const HELP = `Usage: genrm status [--config FILE] [--context NAME] [--json] [options]
 
 For each server pod: its phase and current step (scheduled, image pulled, weights downloaded,
 weights loading, judge check, ready), the readiness gate's last judging verdict, and a diagnosis

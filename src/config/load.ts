@@ -8,7 +8,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { z } from 'zod';
 import { UserError } from '../cli/errors.ts';
 import { checkRules } from './rules.ts';
-import { applyProfile } from './profiles.ts';
+import { applyProfile, profileGpuProblem } from './profiles.ts';
 import { configSchema, REMOVED_KEYS, type Config } from './schema.ts';
 import { CONFIG_LIMITS, formatPath, parseYaml } from './yaml.ts';
 
@@ -20,7 +20,8 @@ export function validateConfig(doc: unknown, source = 'config'): Config {
   if (!parsed.success) {
     throw new UserError(`${source} is not valid`, parsed.error.issues.flatMap(formatIssue));
   }
-  const problems = checkRules(parsed.data);
+  const conflict = profileGpuProblem(doc);
+  const problems = [...(conflict ? [conflict] : []), ...checkRules(parsed.data)];
   if (problems.length > 0) {
     throw new UserError(`${source} is not valid`, problems.map((p) => `${p.path}: ${p.message}`));
   }

