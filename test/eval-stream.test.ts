@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readLines } from '../src/eval/lines.ts';
 import { scanInput } from '../src/eval/input.ts';
-import { readOutput, settingsDiff, settingsLine, type EvalSettings } from '../src/eval/output.ts';
+import { OutputWriter, readOutput, settingsDiff, settingsLine, type EvalSettings } from '../src/eval/output.ts';
 import { createProgress } from '../src/eval/progress.ts';
 
 let dir: string;
@@ -88,7 +88,7 @@ describe('the output settings line', () => {
     ]);
   });
 
-  it('indexes the last record of each row and cuts a torn last line off the file', async () => {
+  it('indexes the last record of each row; a writer cuts a torn last line off the file', async () => {
     const text = `${settingsLine(settings)}${record('a')}\n${record('b')}\n${record('a').replace('"error":null', '"error":{"kind":"timeout","reason":"x"}')}\n{"id":"c","dig`;
     const path = await file(text);
     const state = await readOutput(path);
@@ -97,9 +97,15 @@ describe('the output settings line', () => {
     expect([...state.index.keys()]).toEqual(['"a"', '"b"']);
     expect(state.index.get('"a"')!.ok).toBe(false);
     expect(state.index.get('"b"')!.ok).toBe(true);
+    expect(await readFile(path, 'utf8')).toBe(text);
+    const writer = await OutputWriter.open(path, settings, state);
+    await writer.append(JSON.parse(record('c')));
+    await writer.close();
     const kept = await readFile(path, 'utf8');
-    expect(kept).toBe(text.slice(0, text.lastIndexOf('\n') + 1));
-    expect(state.size).toBe(Buffer.byteLength(kept));
+    expect(kept).toBe(`${text.slice(0, text.lastIndexOf('\n') + 1)}${record('c')}\n`);
+    expect(state.size).toBe(Buffer.byteLength(text.slice(0, text.lastIndexOf('\n') + 1)));
+    const c = state.index.get('"c"')!;
+    expect(JSON.parse(Buffer.from(kept).subarray(c.offset, c.offset + c.bytes).toString()).id).toBe('c');
     const b = state.index.get('"b"')!;
     expect(JSON.parse(Buffer.from(kept).subarray(b.offset, b.offset + b.bytes).toString()).id).toBe('b');
   });

@@ -69,16 +69,16 @@ export type OutputState =
   | { kind: 'new' }
   /** The first line is not a settings line (an older genrm's output, or another file). */
   | { kind: 'foreign'; firstLine: number }
+  /** `size`: the bytes up to the last complete line (a torn line after it is cut off on open). */
   | { kind: 'resumable'; settings: EvalSettings; index: Map<string, IndexEntry>; size: number; skipped: number };
 
 /**
- * Reads an earlier output: its settings and the position of every row's last valid record. A last
- * line cut short (a crash mid-write) is cut off the file, so that new rows start on a line of their own.
+ * Reads an earlier output, without changing it: its settings and the position of every row's last
+ * valid record. A last line cut short (a crash mid-write) is left out.
  */
 export async function readOutput(path: string): Promise<OutputState> {
-  let size: number;
   try {
-    size = (await stat(path)).size;
+    await stat(path);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { kind: 'new' };
     throw err;
@@ -118,7 +118,6 @@ export async function readOutput(path: string): Promise<OutputState> {
   }
   // Nothing complete: a file cut short while its settings line was written holds no verdict.
   if (!settings) return { kind: 'new' };
-  if (end < size) await truncate(path, end);
   return { kind: 'resumable', settings, index, size: end, skipped };
 }
 
@@ -137,6 +136,8 @@ export class OutputWriter {
       await writeFile(path, line, 'utf8');
       return new OutputWriter(await open(path, 'a'), Buffer.byteLength(line), new Map());
     }
+    // A torn last line is cut off, so that new rows start on a line of their own.
+    await truncate(path, resume.size);
     return new OutputWriter(await open(path, 'a'), resume.size, resume.index);
   }
 
