@@ -79,8 +79,9 @@ Options:
   --retries N            retries on 429, 5xx and connection errors, with backoff (default ${DEFAULT_EVAL_RETRIES})
   -h, --help             show this help
 
-Summary: judged, failed (by kind; labelled ones count as disagreeing), labelled, agreement, swapConsistency (--both-orders), latency
-p50/p95, and this run's generated tokens per second. Progress goes to stderr.
+Summary: judged, failed (by kind; labelled ones count as disagreeing), labelled, agreement,
+swapConsistency (--both-orders), latency p50/p95, and this run's generated tokens per second.
+Progress goes to stderr. The input is read as a stream: files of any size.
 
 Environment:
   GENRM_API_KEY          bearer key for the server's /v1 endpoints (never printed)
