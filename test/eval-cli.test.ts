@@ -41,6 +41,12 @@ async function file(rows: readonly object[]): Promise<string> {
   return path;
 }
 
+/** The output's settings line and its records. */
+async function readOutput(path: string): Promise<{ settings: Record<string, unknown>; rows: Record<string, any>[] }> {
+  const [first, ...rest] = (await readFile(path, 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+  return { settings: first.genrmEval, rows: rest };
+}
+
 const evalCli = (args: string[], env: Record<string, string> = {}) => runGenrm(['eval', ...args], { env: { GENRM_API_KEY: '', ...env } });
 
 beforeAll(async () => {
@@ -70,7 +76,8 @@ describe('genrm eval', () => {
     expect(s.run.generatedTokensPerSecond).toBeGreaterThan(0);
     expect(s.latencyMs.p50).toBeGreaterThanOrEqual(0);
     expect(s.latencyMs.p95).toBeGreaterThanOrEqual(s.latencyMs.p50);
-    const rows = (await readFile(output, 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+    const { settings, rows } = await readOutput(output);
+    expect(settings).toMatchObject({ format: 1, baseUrl: fake.baseUrl, model: 'nvidia/Qwen3-Nemotron-235B-A22B-GenRM-2603', maxTokens: 16384, temperature: 0.6, topP: 0.95, seed: 1, input: { rows: 5 } });
     expect(rows.map((x) => [x.id, x.line, x.label, x.judged.preferred, x.agrees])).toEqual([
       ['a', 1, 1, 1, true],
       ['b', 2, 2, 2, true],
@@ -103,14 +110,14 @@ describe('genrm eval', () => {
     expect(JSON.parse(again.stdout)).toMatchObject({ judged: 5, agreement: 0.75, run: { judgedNow: 0, resumed: 5 } });
     expect(await readFile(output, 'utf8')).toBe(full);
 
-    // A crash after two rows, mid-write of a third.
+    // A crash after two rows, mid-write of a third (line 1 is the settings line).
     const lines = full.trim().split('\n');
-    await writeFile(output, `${lines[0]}\n${lines[3]}\n${lines[1].slice(0, 20)}`);
+    await writeFile(output, `${lines[0]}\n${lines[1]}\n${lines[4]}\n${lines[2].slice(0, 20)}`);
     const partial = await evalCli(['--input', input, '--base-url', fake.baseUrl, '--output', output, '--json']);
     expect(partial.exitCode, partial.stderr).toBe(0);
     expect(fake.behaviourStats.seen.sort()).toEqual(['b-wrong', 'c-one', 'e-wrong']);
     expect(JSON.parse(partial.stdout)).toMatchObject({ judged: 5, agreed: 3, run: { judgedNow: 3, resumed: 2 } });
-    expect((await readFile(output, 'utf8')).trim().split('\n').map((l) => JSON.parse(l).id)).toEqual(['a', 'b', 'c', 'd', 5]);
+    expect((await readOutput(output)).rows.map((x) => x.id)).toEqual(['a', 'b', 'c', 'd', 5]);
   });
 
   it('stops on Ctrl-C keeping the finished rows, and the next run judges only the rest', async () => {
@@ -125,7 +132,7 @@ describe('genrm eval', () => {
     const r = await proc;
     expect(r.exitCode).toBe(1);
     expect(String(r.stderr)).toMatch(/eval: interrupted; \d+ rows not judged \(run again with --output .* to resume\)/);
-    const kept = (await readFile(output, 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+    const kept = (await readOutput(output)).rows;
     expect(kept.length).toBeGreaterThanOrEqual(2);
     expect(kept.length).toBeLessThan(5);
     expect(kept.every((x) => x.error === null)).toBe(true);
@@ -148,7 +155,7 @@ describe('genrm eval', () => {
     expect(r.exitCode, r.stderr).toBe(0);
     expect(fake.behaviourStats.judged).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ labelled: 4, agreed: 4, agreement: 1 });
-    const c = (await readFile(output, 'utf8')).trim().split('\n').map((l) => JSON.parse(l)).find((x) => x.id === 'c');
+    const c = (await readOutput(output)).rows.find((x) => x.id === 'c');
     expect(c).toMatchObject({ label: 2, agrees: true });
   });
 
@@ -194,9 +201,9 @@ describe('genrm eval', () => {
     const output = join(dir, 'failed.jsonl');
     const r = await evalCli(['--input', await file(ours.slice(0, 2)), '--base-url', fake.baseUrl, '--retries', '0', '--output', output, '--json']);
     expect(r.exitCode).toBe(1);
-    expect(JSON.parse(r.stdout)).toMatchObject({ judged: 0, failed: { total: 2, byKind: { http_status: 2 } }, agreement: null });
+    expect(JSON.parse(r.stdout)).toMatchObject({ judged: 0, failed: { total: 2, labelled: 2, byKind: { http_status: 2 } }, labelled: 2, agreement: 0, agreementOfJudged: null });
     expect(r.stderr).toMatch(/no row could be judged \(http_status 2\)/);
-    const rows = (await readFile(output, 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+    const { rows } = await readOutput(output);
     expect(rows.map((x) => x.error.kind)).toEqual(['http_status', 'http_status']);
     // Failed rows are judged again on resume.
     fake.behaviour!.failFirst = undefined;

@@ -2,7 +2,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createProgress } from '../src/eval/progress.ts';
-import { isDone, percentile, readRecords, summarize, type EvalRecord } from '../src/eval/records.ts';
+import { isDone, percentile, summarize, type EvalRecord } from '../src/eval/records.ts';
 import { parseRow, parseRows } from '../src/eval/rows.ts';
 import { isRetryable } from '../src/eval/run.ts';
 
@@ -49,7 +49,7 @@ describe('summary', () => {
     ...over,
   });
 
-  it('computes judged, failed by kind, labelled, agreement, swap consistency and latency exactly', () => {
+  it('computes judged, failed by kind, labelled, agreement (a failed labelled row disagrees), swap consistency and latency exactly', () => {
     const records = new Map<string, EvalRecord>([
       ['"r0"', rec(0, { agrees: true, swapped: null, consistent: null })],
       ['"r1"', rec(1, { agrees: false, swapped: { score_1: 1, score_2: 5, ranking: 6, preferred: 1, latencyMs: 1000, promptTokens: 10, completionTokens: 50 }, consistent: true })],
@@ -60,10 +60,11 @@ describe('summary', () => {
     expect(s).toEqual({
       rows: 5,
       judged: 3,
-      failed: { total: 1, byKind: { timeout: 1 } },
-      labelled: 2,
+      failed: { total: 1, labelled: 1, byKind: { timeout: 1 } },
+      labelled: 3,
       agreed: 1,
-      agreement: 0.5,
+      agreement: 1 / 3,
+      agreementOfJudged: 0.5,
       swapConsistency: 0.5,
       latencyMs: { p50: 200, p95: 1000 },
       run: { judgedNow: 3, resumed: 0, generatedTokens: 250, elapsedSeconds: 2, generatedTokensPerSecond: 125 },
@@ -71,18 +72,13 @@ describe('summary', () => {
   });
 
   it('a record is done only without an error, with the same pair, and both orders when asked', () => {
-    expect(isDone(rec(0, {}), rows[0], false)).toBe(true);
-    expect(isDone(rec(0, {}), rows[0], true)).toBe(false);
-    expect(isDone(rec(0, { digest: 'other' }), rows[0], false)).toBe(false);
-    expect(isDone(rec(0, { error: { kind: 'timeout', reason: '' } }), rows[0], false)).toBe(false);
-  });
-
-  it('reads earlier output: the last row per id wins, a torn line is skipped', () => {
-    const a = rec(0, { agrees: false });
-    const b = rec(0, { agrees: true });
-    const { records, skipped } = readRecords(`${JSON.stringify(a)}\n${JSON.stringify(b)}\n{"id":"r1","dig`);
-    expect(skipped).toBe(1);
-    expect(records.get('"r0"')?.agrees).toBe(true);
+    const state = { digest: rows[0].digest, ok: true, swapped: false };
+    expect(isDone(state, rows[0], false)).toBe(true);
+    expect(isDone(state, rows[0], true)).toBe(false);
+    expect(isDone({ ...state, swapped: true }, rows[0], true)).toBe(true);
+    expect(isDone({ ...state, digest: 'other' }, rows[0], false)).toBe(false);
+    expect(isDone({ ...state, ok: false }, rows[0], false)).toBe(false);
+    expect(isDone(undefined, rows[0], false)).toBe(false);
   });
 
   it('nearest-rank percentiles', () => {

@@ -184,11 +184,17 @@ describe('genrm smoke and genrm eval against it (bin/genrm.mjs)', () => {
     const s1 = JSON.parse(String(first.stdout));
     expect(s1).toMatchObject({ rows: 4, judged: 4, labelled: 4, agreed: 4, agreement: 1, swapConsistency: 1, run: { judgedNow: 4, resumed: 0 } });
     expect(s1.run.generatedTokens).toBeGreaterThan(0);
-    const out = (await readFile(output, 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+    // Line 1 names what decided the verdicts; then one record per row.
+    const [settings, ...out] = (await readFile(output, 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+    expect(settings.genrmEval).toMatchObject({ baseUrl: server.url, input: { rows: 4 } });
     expect(out.map((o) => o.judged.preferred)).toEqual([1, 2, 2, 1]);
     expect(out.every((o) => o.judged.promptTokens > 0)).toBe(true);
     const again = await genrm(['eval', '--input', input, '--base-url', server.url, '--output', output, '--both-orders', '--json']);
     expect(again.exitCode, String(again.stderr)).toBe(0);
     expect(JSON.parse(String(again.stdout))).toMatchObject({ rows: 4, agreement: 1, run: { judgedNow: 0, resumed: 4 } });
+    // Verdicts of another generation budget are not resumed as if they were this one's.
+    const other = await genrm(['eval', '--input', input, '--base-url', server.url, '--output', output, '--both-orders', '--max-tokens', '64']);
+    expect(other.exitCode).toBe(2);
+    expect(String(other.stderr)).toMatch(/--max-tokens was \d+, now 64/);
   });
 });

@@ -6,6 +6,8 @@ export interface ProgressCounts {
   total: number;
   done: number;
   failed: number;
+  /** Rows done by an earlier run (resume): counted in `done`, never in the rate. @default 0 */
+  resumed?: number;
 }
 
 export interface ProgressOptions {
@@ -36,7 +38,8 @@ export function createProgress(o: ProgressOptions): Progress {
   const render = (c: ProgressCounts): string => {
     const share = c.total ? c.done / c.total : 1;
     const elapsed = (now() - started) / 1000;
-    const rate = elapsed > 0 ? (c.done / elapsed) * 60 : 0;
+    // The rate of this run: rows judged now over this run's time.
+    const rate = elapsed > 0 ? ((c.done - (c.resumed ?? 0)) / elapsed) * 60 : 0;
     const counts = `${c.done}/${c.total} rows (${c.failed} failed), ${rate.toFixed(1)} rows/min, ${elapsed.toFixed(0)} s`;
     if (!o.tty) return `eval: ${counts}\n`;
     const filled = Math.round(share * BAR_WIDTH);

@@ -34,9 +34,18 @@ export interface EvalRecord {
   error: { kind: FailureKind; reason: string } | null;
 }
 
+/** What a resume needs to know of a row's last record (see `IndexEntry` in output.ts). */
+export interface DoneState {
+  digest: string;
+  /** Judged without an error. */
+  ok: boolean;
+  /** Judged swapped too. */
+  swapped: boolean;
+}
+
 /** A record counts as done (not judged again on resume) when it has no error and its pair is unchanged. */
-export function isDone(record: EvalRecord | undefined, row: PairRow, bothOrders: boolean): boolean {
-  return !!record && record.error === null && record.digest === row.digest && (!bothOrders || !!record.swapped);
+export function isDone(state: DoneState | undefined, row: PairRow, bothOrders: boolean): boolean {
+  return !!state && state.ok && state.digest === row.digest && (!bothOrders || state.swapped);
 }
 
 /** The record with the row's current label (a label fixed in the input needs no new judgment). */
@@ -44,31 +53,21 @@ export function withLabel(record: EvalRecord, row: PairRow): EvalRecord {
   return { ...record, label: row.label, agrees: record.judged && row.label !== null ? record.judged.preferred === row.label : null };
 }
 
-/** Reads earlier output rows: the last valid row per id wins; unreadable lines (a crash mid-write) are skipped. */
-export function readRecords(text: string): { records: Map<string, EvalRecord>; skipped: number } {
-  const records = new Map<string, EvalRecord>();
-  let skipped = 0;
-  for (const raw of text.split('\n')) {
-    if (raw.trim() === '') continue;
-    try {
-      const r = JSON.parse(raw) as EvalRecord;
-      if (r && (typeof r.id === 'string' || typeof r.id === 'number') && typeof r.digest === 'string') records.set(JSON.stringify(r.id), r);
-      else skipped++;
-    } catch {
-      skipped++;
-    }
-  }
-  return { records, skipped };
-}
-
 export interface EvalSummary {
   rows: number;
   judged: number;
-  failed: { total: number; byKind: Partial<Record<FailureKind, number>> };
+  /** Rows with no verdict: `labelled` of them had a label, and count as disagreeing. */
+  failed: { total: number; labelled: number; byKind: Partial<Record<FailureKind, number>> };
+  /** Labelled rows with a record: judged or failed. */
   labelled: number;
   agreed: number;
-  /** Share of labelled, judged pairs whose verdict matches the label; null when none is labelled. */
+  /**
+   * agreed / labelled: a labelled row that failed counts as not agreeing (a server that answers
+   * nothing must not pass); null when no row is labelled.
+   */
   agreement: number | null;
+  /** agreed over the labelled rows that were judged; null when none was. */
+  agreementOfJudged: number | null;
   /** With --both-orders: share of pairs judged in both orders whose verdicts agree; else null. */
   swapConsistency: number | null;
   /** Over every judging request of the judged rows (both orders), nearest-rank percentiles. */
@@ -77,61 +76,87 @@ export interface EvalSummary {
   run: { judgedNow: number; resumed: number; generatedTokens: number; elapsedSeconds: number; generatedTokensPerSecond: number | null };
 }
 
-/** The summary over the final record of every input row (missing rows count as neither judged nor failed). */
-export function summarize(
-  rows: readonly PairRow[],
-  records: ReadonlyMap<string, EvalRecord>,
-  run: { judgedNow: number; resumed: number; generatedTokens: number; elapsedMs: number },
-  bothOrders: boolean,
-): EvalSummary {
-  let judged = 0;
-  let labelled = 0;
-  let agreed = 0;
-  let swapJudged = 0;
-  let consistent = 0;
-  const byKind: Partial<Record<FailureKind, number>> = {};
-  let failed = 0;
-  const latencies: number[] = [];
-  for (const row of rows) {
-    const found = records.get(row.key);
-    if (!found) continue;
-    const r = withLabel(found, row);
+export interface RunCounts {
+  judgedNow: number;
+  resumed: number;
+  generatedTokens: number;
+  elapsedMs: number;
+}
+
+/**
+ * The summary, one final record at a time (a file of any size is summed without holding its rows;
+ * only one latency number per judgment is kept, for the percentiles).
+ */
+export class Tally {
+  private judged = 0;
+  private failed = 0;
+  private failedLabelled = 0;
+  private readonly byKind: Partial<Record<FailureKind, number>> = {};
+  private labelledJudged = 0;
+  private agreed = 0;
+  private swapJudged = 0;
+  private consistent = 0;
+  private readonly latencies: number[] = [];
+  /** The first failure's reason, to say why nothing could be judged. */
+  firstError: string | undefined;
+
+  constructor(private readonly bothOrders: boolean) {}
+
+  /** Adds a row's final record (labelled as the input says now). */
+  add(r: EvalRecord): void {
     if (r.error) {
-      failed++;
-      byKind[r.error.kind] = (byKind[r.error.kind] ?? 0) + 1;
-      continue;
+      this.failed++;
+      if (r.label !== null) this.failedLabelled++;
+      this.byKind[r.error.kind] = (this.byKind[r.error.kind] ?? 0) + 1;
+      this.firstError ??= r.error.reason;
+      return;
     }
-    if (!r.judged) continue;
-    judged++;
-    latencies.push(r.judged.latencyMs);
-    if (r.swapped) latencies.push(r.swapped.latencyMs);
+    if (!r.judged) return;
+    this.judged++;
+    this.latencies.push(r.judged.latencyMs);
+    if (r.swapped) this.latencies.push(r.swapped.latencyMs);
     if (r.label !== null) {
-      labelled++;
-      if (r.agrees) agreed++;
+      this.labelledJudged++;
+      if (r.agrees) this.agreed++;
     }
-    if (bothOrders && r.swapped) {
-      swapJudged++;
-      if (r.consistent) consistent++;
+    if (this.bothOrders && r.swapped) {
+      this.swapJudged++;
+      if (r.consistent) this.consistent++;
     }
   }
-  const elapsedSeconds = run.elapsedMs / 1000;
-  return {
-    rows: rows.length,
-    judged,
-    failed: { total: failed, byKind },
-    labelled,
-    agreed,
-    agreement: labelled ? agreed / labelled : null,
-    swapConsistency: bothOrders && swapJudged ? consistent / swapJudged : null,
-    latencyMs: { p50: percentile(latencies, 50), p95: percentile(latencies, 95) },
-    run: {
-      judgedNow: run.judgedNow,
-      resumed: run.resumed,
-      generatedTokens: run.generatedTokens,
-      elapsedSeconds: Math.round(elapsedSeconds * 1000) / 1000,
-      generatedTokensPerSecond: run.generatedTokens > 0 && elapsedSeconds > 0 ? Math.round((run.generatedTokens / elapsedSeconds) * 10) / 10 : null,
-    },
-  };
+
+  summary(rows: number, run: RunCounts): EvalSummary {
+    const labelled = this.labelledJudged + this.failedLabelled;
+    const elapsedSeconds = run.elapsedMs / 1000;
+    return {
+      rows,
+      judged: this.judged,
+      failed: { total: this.failed, labelled: this.failedLabelled, byKind: this.byKind },
+      labelled,
+      agreed: this.agreed,
+      agreement: labelled ? this.agreed / labelled : null,
+      agreementOfJudged: this.labelledJudged ? this.agreed / this.labelledJudged : null,
+      swapConsistency: this.bothOrders && this.swapJudged ? this.consistent / this.swapJudged : null,
+      latencyMs: { p50: percentile(this.latencies, 50), p95: percentile(this.latencies, 95) },
+      run: {
+        judgedNow: run.judgedNow,
+        resumed: run.resumed,
+        generatedTokens: run.generatedTokens,
+        elapsedSeconds: Math.round(elapsedSeconds * 1000) / 1000,
+        generatedTokensPerSecond: run.generatedTokens > 0 && elapsedSeconds > 0 ? Math.round((run.generatedTokens / elapsedSeconds) * 10) / 10 : null,
+      },
+    };
+  }
+}
+
+/** The summary over the final record of every input row (missing rows count as neither judged nor failed). */
+export function summarize(rows: readonly PairRow[], records: ReadonlyMap<string, EvalRecord>, run: RunCounts, bothOrders: boolean): EvalSummary {
+  const tally = new Tally(bothOrders);
+  for (const row of rows) {
+    const found = records.get(row.key);
+    if (found) tally.add(withLabel(found, row));
+  }
+  return tally.summary(rows.length, run);
 }
 
 /** Nearest-rank percentile (the smallest value with at least p% of the values at or below it). */
@@ -148,7 +173,7 @@ export function formatSummary(s: EvalSummary): string {
   const ms = (x: number | null) => (x === null ? 'n/a' : `${(x / 1000).toFixed(1)} s`);
   return [
     `rows ${s.rows}: judged ${s.judged}, failed ${s.failed.total}${kinds ? ` (${kinds})` : ''}`,
-    `agreement ${pct(s.agreement)} (${s.agreed} of ${s.labelled} labelled pairs)`,
+    `agreement ${pct(s.agreement)} (${s.agreed} of ${s.labelled} labelled pairs${s.failed.labelled ? `; ${s.failed.labelled} failed, counted as disagreeing; ${pct(s.agreementOfJudged)} of the judged` : ''})`,
     ...(s.swapConsistency !== null ? [`swap consistency ${pct(s.swapConsistency)}`] : []),
     `latency p50 ${ms(s.latencyMs.p50)}, p95 ${ms(s.latencyMs.p95)}`,
     `this run: judged ${s.run.judgedNow} (resumed past ${s.run.resumed} done), ${s.run.generatedTokens} generated tokens, ` +

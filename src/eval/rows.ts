@@ -34,8 +34,9 @@ export interface ParsedRows {
   problems: string[];
 }
 
-/** Parses a JSONL document; blank lines are skipped. */
+/** Parses a JSONL document; blank lines are skipped, and so is a UTF-8 byte order mark. */
 export function parseRows(text: string): ParsedRows {
+  text = text.replace(/^\uFEFF/, '');
   const rows: PairRow[] = [];
   const problems: string[] = [];
   const seen = new Map<string, number>();

@@ -4,7 +4,6 @@
  * Every finished row is handed to `onRecord` at once, so that a crash loses only rows in flight.
  */
 import { judgeOnce, preferredResponse, type JudgeContext, type Judgment } from '../genrm/judge.ts';
-import { mapConcurrent } from '../genrm/run-suite.ts';
 import type { JudgeInput } from '../genrm/request.ts';
 import type { EvalRecord, JudgedOrder } from './records.ts';
 import type { PairRow } from './rows.ts';
@@ -22,20 +21,44 @@ export interface EvalRunOptions {
   onRecord: (record: EvalRecord, generatedTokens: number) => Promise<void> | void;
 }
 
-/** Judges the rows; returns how many were judged now and the tokens they generated. */
-export async function judgeRows(rows: readonly PairRow[], o: EvalRunOptions): Promise<{ judgedNow: number; generatedTokens: number }> {
+/**
+ * Judges the rows as they come (a stream: only the rows in flight are held); returns how many were
+ * judged now and the tokens they generated. The first error of `onRecord` stops the run and is thrown.
+ */
+export async function judgeRows(rows: AsyncIterable<PairRow> | Iterable<PairRow>, o: EvalRunOptions): Promise<{ judgedNow: number; generatedTokens: number }> {
   let judgedNow = 0;
   let generatedTokens = 0;
-  await mapConcurrent(rows, o.concurrency, async (row) => {
-    if (o.signal?.aborted) return;
-    const record = await judgeRow(row, o);
-    if (!record) return;
-    const tokens = (record.judged?.completionTokens ?? 0) + (record.swapped?.completionTokens ?? 0);
-    if (record.error === null) judgedNow++;
-    generatedTokens += tokens;
-    await o.onRecord(record, tokens);
-  });
+  let failure: { error: unknown } | null = null;
+  const source = Symbol.asyncIterator in rows ? rows[Symbol.asyncIterator]() : toAsync(rows[Symbol.iterator]());
+  // Concurrent next() calls on an async generator are queued: each row goes to one worker.
+  const worker = async () => {
+    for (;;) {
+      if (o.signal?.aborted || failure) return;
+      const next = await source.next();
+      if (next.done) return;
+      const record = await judgeRow(next.value, o);
+      if (!record || failure) continue;
+      const tokens = (record.judged?.completionTokens ?? 0) + (record.swapped?.completionTokens ?? 0);
+      if (record.error === null) judgedNow++;
+      generatedTokens += tokens;
+      try {
+        await o.onRecord(record, tokens);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: o.concurrency }, worker));
+  } finally {
+    await source.return?.(undefined);
+  }
+  if (failure) throw (failure as { error: unknown }).error;
   return { judgedNow, generatedTokens };
+}
+
+async function* toAsync<T>(it: Iterator<T>): AsyncGenerator<T> {
+  for (let n = it.next(); !n.done; n = it.next()) yield n.value;
 }
 
 /** One row's record, or null when it was cancelled. */
@@ -59,8 +82,17 @@ export async function judgeRow(row: PairRow, o: EvalRunOptions): Promise<EvalRec
     ...(o.bothOrders ? { swapped: swapped ?? null } : {}),
     agrees: judged && row.label !== null ? judged.preferred === row.label : null,
     ...(o.bothOrders ? { consistent: judged && swapped ? judged.preferred === swapped.preferred : null } : {}),
-    error: failure ? { kind: failure.kind, reason: failure.reason } : null,
+    error: failure ? { kind: failure.kind, reason: evalReason(failure) } : null,
   };
+}
+
+/**
+ * A failure's reason in eval's words: the shared context-window explanation also names the gate's
+ * --max-model-len, which eval has not (eval only chooses --max-tokens).
+ */
+export function evalReason(j: Extract<Judgment, { ok: false }>): string {
+  if (j.kind !== 'context_length') return j.reason;
+  return j.reason.replace(' or lower --max-tokens / --max-model-len here', ' or lower --max-tokens here');
 }
 
 function toOrder(j: Extract<Judgment, { ok: true }>, swapped: boolean): JudgedOrder {
