@@ -44,14 +44,15 @@ function unescapeHtml(s: string): string {
 }
 
 /**
- * The `genrm` command lines in a code block or span: `[npx] genrm <command> <args>`, joined over
+ * The `genrm` command lines in a code block or span: `[npx] genrm <command> <args>` at the start of
+ * a line or after `npx` (not `helm install genrm charts/genrm`, where it is a release name), joined over
  * trailing backslashes, cut at a comment, a pipe, `&&`, `;` or a redirection.
  */
 export function genrmCommandLines(code: string): { command: string; flags: string[]; line: string }[] {
   const joined = code.replace(/\\\n\s*/g, ' ');
   const found: { command: string; flags: string[]; line: string }[] = [];
   for (const raw of joined.split('\n')) {
-    for (const m of raw.matchAll(/(?:^|[\s(`"'])genrm ([a-z][a-z-]*)([^\n]*)/g)) {
+    for (const m of raw.matchAll(/(?:^\s*|\bnpx\s+|[(`"'])genrm ([a-z][a-z-]*)([^\n]*)/g)) {
       const rest = m[2].split(/\s#|\s\||&&|;|\s>|\$\(/)[0];
       const flags = [...rest.matchAll(/(?:^|[\s[(|])(--[a-z][a-z0-9-]*)/g)].map((f) => f[1]);
       found.push({ command: m[1], flags, line: `genrm ${m[1]}${rest}`.trim() });
