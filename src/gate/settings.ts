@@ -180,7 +180,8 @@ judging suite (known-answer cases, one of them a long document sized for --max-m
 model card's 1+2 example in both orders (--suite card); repeated, with backoff, until it passes.
 Then it judges the 1+2 example again every --recheck-seconds (one order, alternating). A failed recheck is confirmed at once by a full check before the pod turns unready. A
 judgment that is late while the server is busy and generating is inconclusive: the last verdict
-stands. Probes never trigger a judgment.
+stands. Probes never trigger a judgment. When vLLM goes away (its port refuses connections after it
+served), every verdict is forgotten: the next engine is judged from the first check on.
 
 Endpoints:
   GET /ready        200 while the latest conclusive check passed and is fresh, /health answers
