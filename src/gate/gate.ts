@@ -149,7 +149,7 @@ export async function startGate(settings: GateSettings, options: GateOptions = {
       void result.then(watchForRestart);
       return result;
     },
-    metrics: () => metrics.render(readiness().ready),
+    metrics: () => metrics.render(readiness().ready, state.tolerated),
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
