@@ -78,10 +78,11 @@ export interface CheckLoopDeps {
 }
 
 /**
- * A new seed for a judgment: vLLM replays a sample from its seed (a per-request torch.Generator,
- * `vllm/v1/worker/gpu_model_runner.py`), so a retry or a confirmation with the seed that failed
- * would only ask the same question of the same dice. Drawn from 2..2^31-1: never the card's seed
- * (DEFAULT_SEED, the very first check's), and within the range every vLLM version accepts.
+ * A new seed for a judgment: vLLM replays a sample from its seed (a torch.Generator seeded with it
+ * per request: `vllm/v1/worker/gpu_model_runner.py`, `_update_states`, v0.12.0), so a retry or a
+ * confirmation with the seed that failed would only ask the same question of the same dice. Drawn
+ * from 2..2^31-2: never the card's seed (DEFAULT_SEED, an engine's very first check), and well
+ * inside what vLLM accepts (any 64-bit integer: `seed` in `vllm/entrypoints/openai/protocol.py`).
  */
 export function drawSeed(): number {
   return randomInt(DEFAULT_SEED + 1, 2 ** 31 - 1);
