@@ -148,6 +148,7 @@ function addGate(scope: Construct, c: Config): JudgeGate {
     recheckSeconds: c.gate.recheckSeconds,
     requestTimeoutSeconds: c.gate.requestTimeoutSeconds,
     maxTokens: c.gate.maxTokens,
+    suite: c.gate.suite,
     maxModelLen: c.vllm.maxModelLen,
     readinessPeriodSeconds: c.probes.readinessPeriodSeconds,
     stallSeconds: c.gate.stallSeconds,

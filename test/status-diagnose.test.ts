@@ -191,7 +191,7 @@ describe('log parsers', () => {
 
   it('takes the gate\'s last check line and ignores other lines', () => {
     const log = '{"event":"check","passed":true,"kind":"ok","reason":"fine","durationMs":5}\nnot json\n{"event":"check","passed":false,"kind":"timeout","reason":"slow","durationMs":300000,"ts":"2026-03-20T10:00:00Z"}\n{"event":"start"}\n';
-    expect(lastVerdict(log)).toEqual({ passed: false, kind: 'timeout', reason: 'slow', at: '2026-03-20T10:00:00Z', durationMs: 300000 });
+    expect(lastVerdict(log)).toEqual({ passed: false, kind: 'timeout', reason: 'slow', at: '2026-03-20T10:00:00Z', durationMs: 300000, tolerated: null });
     expect(lastVerdict('{"event":"start"}')).toBeUndefined();
   });
 

@@ -3,7 +3,8 @@
  * against vLLM 0.12.0's own server: Ready only after the whole judging suite passed on the real
  * server, the long-context case sized with its /tokenize; unready for an inverted judge (naming
  * the cases) and for answers without a verdict (quoting them); and following vLLM when it dies
- * and comes back. The config is the default with a smaller window and generation budget
+ * and comes back: the restarted engine is judged from its first check, never Ready on the dead
+ * one's verdict. The config is the default with a smaller window and generation budget
  * (vllm.maxModelLen 8192, gate.maxTokens 2048): one CPU prefills the long case in seconds, not
  * minutes. Both reach vLLM and the gate through the synthesized flags and variables.
  */
@@ -87,25 +88,46 @@ describe('the pod\'s gate against vLLM\'s own server', () => {
     expect(body.reason).toMatch(/no JSON verdict in the answer; it ends with: .*Both responses look fine to me, and I will not pick one of them\./);
   });
 
-  it('follows vLLM: unready at once when it dies, Ready again once the restarted server serves', async () => {
-    gate = await startPodGate(server.url, CONFIG);
-    await pollReady(gate.port, 200, 240_000);
-    const checksBefore = gate.logs().filter((l) => l.event === 'check').length;
+  it('follows vLLM: unready at once when it dies; the restarted engine is judged from its first check (an inverted judge stays unready), Ready once it judges right', async () => {
+    const g = await startPodGate(server.url, CONFIG);
+    gate = g;
+    await pollReady(g.port, 200, 240_000);
+    const checksBefore = g.logs().filter((l) => l.event === 'check').length;
     const killed = performance.now();
     process.kill(-server.pid, 'SIGKILL');
-    const down = await pollReady(gate.port, 503, 30_000);
+    const down = await pollReady(g.port, 503, 30_000);
     const downMs = performance.now() - killed;
     expect(down.body.kind).toBe('connection_refused');
     expect(downMs).toBeLessThan(10_000);
-    expect((await get(gate.port, '/engine/live')).status).toBe(200); // down is not stuck: no restart loop
-    const port = server.port;
-    const restarted = performance.now();
-    server = await startVllm({ config: CONFIG, dir, port, log });
-    const back = await pollReady(gate.port, 200, 300_000);
-    expect(back.status).toBe(200);
-    // With the pod's 600 s recheck no check falls in the restart: the verdict of the engine that
-    // died stands once /health answers again (see the README, "A real vLLM": a crash is not a drain).
-    const checksAfter = gate.logs().filter((l) => l.event === 'check').length - checksBefore;
-    log(`gate: unready ${(downMs / 1000).toFixed(1)} s after vLLM was killed; Ready again ${((performance.now() - restarted) / 1000).toFixed(1)} s after the restart began, with ${checksAfter} check(s) of the new engine`);
-  });
+    expect((await get(g.port, '/engine/live')).status).toBe(200); // down is not stuck: no restart loop
+    // Like a kubelet, /ready is polled all along, also while the new vLLM starts.
+    const answers: number[] = [];
+    const poller = setInterval(() => void get(g.port, '/ready').then((r) => answers.push(r.status), () => answers.push(0)), 500);
+    try {
+      const port = server.port;
+      const restarted = performance.now();
+      // The new process judges every pair wrong: a gate that kept the old verdict would be Ready.
+      server = await startVllm({ config: CONFIG, dir, port, log, judge: 'inverted' });
+      const failed = await unreadyWith(g, 'wrong_verdict');
+      expect(failed.reason).toMatch(/the latest judging check failed: 9 of 9 cases failed/);
+      expect(answers.length).toBeGreaterThan(0);
+      expect(answers.filter((s) => s === 200)).toEqual([]);
+      expect(g.logs().some((l) => l.event === 'engine' && l.phase === 'gone')).toBe(true);
+      const judged = g.logs().filter((l) => l.event === 'check').slice(checksBefore);
+      expect(judged[0]).toMatchObject({ passed: false, kind: 'wrong_verdict' });
+      // Every failing case got a second sample with a new seed; the real judge stays wrong.
+      const seeds = judged[0].seeds as Record<string, number[]>;
+      expect(seeds.card[0]).toBe(1);
+      expect(seeds.card[1]).not.toBe(1);
+      const failedAt = performance.now();
+      server.setJudge('right');
+      const back = await pollReady(g.port, 200, 300_000);
+      expect(back.status).toBe(200);
+      log(
+        `gate: unready ${(downMs / 1000).toFixed(1)} s after vLLM was killed; the restarted (inverted) engine failed its first check ${((failedAt - restarted) / 1000).toFixed(1)} s after the restart began; Ready ${((performance.now() - failedAt) / 1000).toFixed(1)} s after the judge turned right`,
+      );
+    } finally {
+      clearInterval(poller);
+    }
+  }, 900_000);
 });

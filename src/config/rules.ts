@@ -58,11 +58,11 @@ export function checkRules(c: Config): Problem[] {
   }
 
   // The gate's first check judges the whole suite; its long-context case needs room in the window.
-  const room = longCaseRoomProblem(c.vllm.maxModelLen, c.gate.maxTokens);
+  const room = c.gate.suite === 'full' ? longCaseRoomProblem(c.vllm.maxModelLen, c.gate.maxTokens) : null;
   if (room) {
     add(
       'gate.maxTokens',
-      `is ${c.gate.maxTokens} with vllm.maxModelLen ${c.vllm.maxModelLen}: the gate's first check could never pass (${room.replace(/: raise.*$/, '')}) (lower gate.maxTokens or raise vllm.maxModelLen)`,
+      `is ${c.gate.maxTokens} with vllm.maxModelLen ${c.vllm.maxModelLen}: the gate's first check could never pass (${room.replace(/: raise.*$/, '')}) (lower gate.maxTokens, raise vllm.maxModelLen, or set gate.suite: card)`,
     );
   }
 

@@ -468,6 +468,12 @@ export const configSchema = z
           .default(true)
           .describe("vLLM runs with --scheduling-policy priority and the gate's judgments ask for priority -10, so they wait only for a free slot, not behind the whole queue."),
         maxTokens: int32().min(256).default(16384).describe('max_tokens of the judging request (the model thinks first).'),
+        suite: z
+          .enum(['full', 'card'])
+          .default('full')
+          .describe(
+            "What a new engine's first check judges before the pod is Ready. full: the whole judging suite (the card's 1+2 pair in both orders, seven short cases, a long document sized for vllm.maxModelLen); a failing case is judged once more with a new seed, and one short case may still disagree (named in the gate's log, metrics and genrm status). card: only the model card's 1+2 pair in both orders.",
+          ),
       })
       .prefault({})
       .describe('The 1+2 judging readiness gate beside vLLM.'),

@@ -63,6 +63,12 @@ export interface JudgeGateProps {
    * long-context case is sized to fill most of this window. @default 40000
    */
   readonly maxModelLen?: number;
+  /**
+   * What a new engine's first check judges: `full`, the whole judging suite (a failing case is
+   * judged once more with a new seed; one short case may still disagree), or `card`, the model
+   * card's 1+2 pair in both orders. @default 'full'
+   */
+  readonly suite?: 'full' | 'card';
   /** Period of the readiness probe that asks `/ready` (s). @default 10 */
   readonly readinessPeriodSeconds?: number;
   /** No generated token this long while requests run or wait: `/engine/live` answers 503 (s). @default 300 */
@@ -116,6 +122,7 @@ export class JudgeGate extends Construct {
       GENRM_GATE_REQUEST_TIMEOUT_SECONDS: kplus.EnvValue.fromValue(String(p.requestTimeoutSeconds ?? 300)),
       GENRM_GATE_MAX_TOKENS: kplus.EnvValue.fromValue(String(p.maxTokens ?? 16384)),
       GENRM_GATE_MAX_MODEL_LEN: kplus.EnvValue.fromValue(String(p.maxModelLen ?? 40000)),
+      GENRM_GATE_SUITE: kplus.EnvValue.fromValue(p.suite ?? 'full'),
       GENRM_GATE_STALL_SECONDS: kplus.EnvValue.fromValue(String(p.stallSeconds ?? 300)),
       GENRM_GATE_DRAIN_MAX_SECONDS: kplus.EnvValue.fromValue(String(this.drainMaxSeconds)),
     };

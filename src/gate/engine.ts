@@ -35,6 +35,12 @@ export interface EngineMonitorOptions {
   onStall?: (reason: string) => void;
   /** Called once each time the engine recovers from a stall. */
   onRecover?: () => void;
+  /**
+   * Called once each time a server that answered /health refuses the connection: the vLLM process
+   * is gone (it binds its port early and refuses only while no engine serves). Whatever starts next
+   * on the port is a new engine.
+   */
+  onGone?: (reason: string) => void;
   now?: () => number;
 }
 
@@ -82,6 +88,8 @@ export function createEngineMonitor(o: EngineMonitorOptions): EngineMonitor {
   let misses = 0;
   let lastMiss: { kind: FailureKind; reason: string } | null = null;
   let healthSeenOk = false;
+  // /health answered since the last onGone: the next refusal is a server going away.
+  let servingSinceGone = false;
   let failingSinceMs: number | null = null;
   let latest: EngineView | null = null;
   let lastAdvanceAtMs: number | null = null;
@@ -106,8 +114,13 @@ export function createEngineMonitor(o: EngineMonitorOptions): EngineMonitor {
       misses = 0;
       lastMiss = null;
       healthSeenOk = true;
+      servingSinceGone = true;
       failingSinceMs = null;
       return;
+    }
+    if (answer.kind === 'connection_refused' && servingSinceGone) {
+      servingSinceGone = false;
+      o.onGone?.(answer.reason);
     }
     misses++;
     lastMiss = { kind: answer.kind, reason: answer.reason };

@@ -2,6 +2,11 @@
  * The readiness gate, assembled: the check loop and the engine monitor in the background, the
  * HTTP endpoints in front, the drain, and a clean stop. `startGate` for embedding and tests;
  * `runGateUntilSignal` for the program.
+ *
+ * A verdict belongs to one vLLM process. When the process goes away (its port refuses connections
+ * after /health answered: a crash, or a container restart with or without a preStop drain), the
+ * gate forgets every verdict and judges the next engine from its first check; /ready answers 503
+ * until that passes.
  */
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleepTimer } from 'node:timers/promises';
@@ -61,6 +66,15 @@ export async function startGate(settings: GateSettings, options: GateOptions = {
       log('stall', { reason });
     },
     onRecover: () => log('stall', { recovered: true }),
+    // A refused connection after /health answered: the vLLM process died (a crash, an OOM kill, a
+    // restart of its container without a preStop drain). Whatever serves next is a new engine,
+    // whose weights, window and judging nobody has checked: judge it from the first check on.
+    onGone: (reason) => {
+      // A drain stopped the loop already and watches for the restart itself.
+      if (state.draining || lifetime.signal.aborted) return;
+      loop.stop.abort();
+      judgeNewEngine('engine', { phase: 'gone', reason: `vLLM went away (${reason}): the next engine is judged from the first check; /ready stays 503 until it passes` });
+    },
   });
   const staleMs = staleAfterMs(settings.recheckSeconds, settings.requestTimeoutSeconds);
   const readiness = (): Readiness => readinessFromState(state, performance.now(), staleMs, monitor.health());
@@ -71,7 +85,9 @@ export async function startGate(settings: GateSettings, options: GateOptions = {
   let loop = { stop: new AbortController(), done: Promise.resolve() };
   const startLoop = () => {
     const stop = new AbortController();
-    const done = runCheckLoop({
+    // A stopped loop ends at its next await and writes nothing after it; close() waits for it too.
+    const previous = loop.done;
+    const current = runCheckLoop({
       settings,
       state,
       metrics,
@@ -83,7 +99,14 @@ export async function startGate(settings: GateSettings, options: GateOptions = {
       state.loopError = String((err as Error)?.message ?? err);
       log('error', { message: `the check loop stopped: ${state.loopError}` });
     });
-    loop = { stop, done };
+    loop = { stop, done: Promise.all([previous, current]).then(() => undefined) };
+  };
+  /** A new vLLM process: forget every verdict (not the time of the last success) and judge it afresh. */
+  const judgeNewEngine = (event: string, fields: Record<string, unknown>) => {
+    Object.assign(state, { ...initialGateState(), lastSuccessEpochMs: state.lastSuccessEpochMs });
+    drain.reset();
+    log(event, fields);
+    startLoop();
   };
   let watchingRestart = false;
   // After a drain, vLLM either never comes back (the pod is being deleted; the gate is stopped
@@ -99,10 +122,7 @@ export async function startGate(settings: GateSettings, options: GateOptions = {
         const read = await monitor.readNow();
         if (read.state === 'down') sawDown = true;
         else if (sawDown && read.state === 'sample') {
-          Object.assign(state, { ...initialGateState(), lastSuccessEpochMs: state.lastSuccessEpochMs });
-          drain.reset();
-          log('drain', { phase: 'resumed', reason: 'vLLM went away and serves again in the same pod (a probe restart): judging the new engine from the first check' });
-          startLoop();
+          judgeNewEngine('drain', { phase: 'resumed', reason: 'vLLM went away and serves again in the same pod (a probe restart): judging the new engine from the first check' });
           return;
         }
         try {
@@ -129,7 +149,7 @@ export async function startGate(settings: GateSettings, options: GateOptions = {
       void result.then(watchForRestart);
       return result;
     },
-    metrics: () => metrics.render(readiness().ready),
+    metrics: () => metrics.render(readiness().ready, state.tolerated),
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -5,6 +5,8 @@
  *   → run the first check: the whole judging suite (--suite full, the default: every case of
  *     src/genrm/suite.ts, concurrently, the long-context case sized for --max-model-len), or the
  *     1+2 pair in both orders (--suite card); repeated until it passes → record, log
+ *     (the suite under the first-check rule, first-check-rule.ts; a new seed for every check but
+ *     an engine's very first, see `drawSeed`)
  *   → sleep: the recheck interval after a pass; after a failure 15 s doubling up to the interval
  *   → periodic rechecks judge one order, alternating; a failed one is confirmed at once by a full
  *     check (both orders), and only a failed confirmation counts
@@ -18,9 +20,11 @@
  * would ever come. Without progress (nothing running or waiting, or no new token within the
  * timeout) a late judgment is a `timeout` failure.
  */
+import { randomInt } from 'node:crypto';
 import { setTimeout as sleepTimer } from 'node:timers/promises';
-import { BOTH_ORDERS, type JudgeCheckResult, type OrderName } from '../genrm/check.ts';
+import { BOTH_ORDERS, judgmentsSent, type JudgeCheckResult, type OrderName } from '../genrm/check.ts';
 import { listServedModels, MAX_TIMER_MS } from '../genrm/client.ts';
+import { DEFAULT_SEED } from '../genrm/request.ts';
 import { suiteCaseCount } from '../genrm/suite.ts';
 import { seconds } from '../genrm/text.ts';
 import { runGateCheck, type GateCheckOptions } from './gate-check.ts';
@@ -69,6 +73,19 @@ export interface CheckLoopDeps {
   progress?: ProgressSource;
   /** For tests; defaults to runGateCheck. */
   check?: (options: GateCheckOptions) => Promise<JudgeCheckResult>;
+  /** Draws a new seed. @default drawSeed */
+  drawSeed?: () => number;
+}
+
+/**
+ * A new seed for a judgment: vLLM replays a sample from its seed (a torch.Generator seeded with it
+ * per request: `vllm/v1/worker/gpu_model_runner.py`, `_update_states`, v0.12.0), so a retry or a
+ * confirmation with the seed that failed would only ask the same question of the same dice. Drawn
+ * from 2..2^31-2: never the card's seed (DEFAULT_SEED, an engine's very first check), and well
+ * inside what vLLM accepts (any 64-bit integer: `seed` in `vllm/entrypoints/openai/protocol.py`).
+ */
+export function drawSeed(): number {
+  return randomInt(DEFAULT_SEED + 1, 2 ** 31 - 1);
 }
 
 /** Delay before the next check: the interval after a pass, exponential backoff after failures. */
@@ -91,6 +108,12 @@ export async function runCheckLoop(deps: CheckLoopDeps): Promise<void> {
   // and a position bias is still caught within two rechecks.
   let fullCheckPassed = false;
   let nextSingle: OrderName = 'card';
+  // The very first check of an engine samples at the card's seed, so that it is the same on every
+  // pod and can be replayed; every later check (a retry, a recheck, a confirmation) and every second
+  // sample of a failed case draws a new seed. Each check log line names the seed of each judgment.
+  const draw = deps.drawSeed ?? drawSeed;
+  let checksStarted = 0;
+  const nextSeed = () => (checksStarted++ === 0 ? DEFAULT_SEED : draw());
 
   while (!signal.aborted) {
     try {
@@ -100,14 +123,14 @@ export async function runCheckLoop(deps: CheckLoopDeps): Promise<void> {
       if (periodic) nextSingle = nextSingle === 'card' ? 'mirrored' : 'card';
       // Until a first check has passed (the pod was never Ready) every check is the first check.
       const suite = fullCheckPassed || settings.suite === 'card' ? undefined : { name: settings.suite, maxModelLen: settings.maxModelLen };
-      let attempt = await attemptCheck(deps, timing, orders, suite);
+      let attempt = await attemptCheck(deps, timing, orders, nextSeed(), suite);
       let full = orders.length === BOTH_ORDERS.length;
       if ('cancelled' in attempt) return;
       if (!attempt.inconclusive && !attempt.result.passed && periodic) {
         // One failed recheck on a pod that was Ready: confirm with a full check before acting.
         metrics.recordCheck(attempt.result, Date.now());
-        log('check', { ...checkLogFields(attempt.result), confirming: true });
-        attempt = await attemptCheck(deps, timing, BOTH_ORDERS);
+        log('check', { ...checkLogFields(attempt.result, state), confirming: true });
+        attempt = await attemptCheck(deps, timing, BOTH_ORDERS, nextSeed());
         full = true;
         if ('cancelled' in attempt) return;
         metrics.recordConfirmation(attempt.inconclusive ? 'inconclusive' : attempt.result.passed ? 'pass' : 'fail');
@@ -125,8 +148,10 @@ export async function runCheckLoop(deps: CheckLoopDeps): Promise<void> {
       metrics.recordCheck(result, finishedAtEpochMs);
       failures = result.passed ? 0 : failures + 1;
       if (result.passed && full) fullCheckPassed = true;
+      // The first check's tolerated case stands for the engine's life (rechecks judge the 1+2 pair).
+      if (result.passed && suite) state.tolerated = result.tolerated ?? null;
       const delayMs = nextCheckDelayMs(failures, recheckMs, timing.failureRetryStartMs);
-      log('check', { ...checkLogFields(result), nextCheckInSeconds: delayMs / 1000 });
+      log('check', { ...checkLogFields(result, state), nextCheckInSeconds: delayMs / 1000 });
       if (!(await sleep(delayMs, signal))) return;
     } catch (err) {
       // A bug, not a server problem (those come back as results). Log it and retry with backoff;
@@ -143,7 +168,7 @@ export async function runCheckLoop(deps: CheckLoopDeps): Promise<void> {
  * busy and generating (each look is evidence that the loop works), and is stopped when the server
  * shows no progress (a `timeout` failure) or at PATIENCE x the timeout (inconclusive).
  */
-async function attemptCheck(deps: CheckLoopDeps, timing: LoopTiming, orders: readonly OrderName[], suite?: GateCheckOptions['suite']): Promise<Attempt> {
+async function attemptCheck(deps: CheckLoopDeps, timing: LoopTiming, orders: readonly OrderName[], seed: number, suite?: GateCheckOptions['suite']): Promise<Attempt> {
   const { settings, state, signal } = deps;
   const check = deps.check ?? runGateCheck;
   const softMs = settings.requestTimeoutSeconds * 1000;
@@ -194,6 +219,8 @@ async function attemptCheck(deps: CheckLoopDeps, timing: LoopTiming, orders: rea
       sizingTimeoutMs: Math.min(30_000, softMs / 2),
       signal: AbortSignal.any([signal, watch.signal]),
       priority: settings.priority,
+      seed,
+      drawSeed: deps.drawSeed ?? drawSeed,
       onJudged: () => {
         lastAnswerAt = performance.now();
       },
@@ -254,16 +281,23 @@ async function waitForModel(deps: CheckLoopDeps, timing: LoopTiming, recheckMs: 
   }
 }
 
-function checkLogFields(result: JudgeCheckResult): Record<string, unknown> {
+function checkLogFields(result: JudgeCheckResult, state: GateState): Record<string, unknown> {
   const scores: Record<string, unknown> = {};
-  for (const c of result.checks) scores[c.order] = c.verdict;
+  // The seed of each judgment, to replay it: one per order or case, two for a case judged twice.
+  const seeds: Record<string, number | number[]> = {};
+  for (const c of result.checks) {
+    scores[c.order] = c.verdict;
+    if (c.seed !== undefined) seeds[c.order] = c.firstSample ? [c.firstSample.seed, c.seed] : c.seed;
+  }
   return {
     passed: result.passed,
     kind: result.kind,
     reason: result.reason,
     durationMs: Math.round(result.durationMs),
     scores,
-    judgingRequests: result.checks.length,
+    seeds,
+    judgingRequests: judgmentsSent(result),
+    ...(state.tolerated ? { tolerated: state.tolerated } : {}),
   };
 }
 

@@ -1,5 +1,5 @@
 /** The gate's Prometheus metrics, rendered in the text exposition format (version 0.0.4). */
-import type { JudgeCheckResult } from '../genrm/check.ts';
+import { judgmentsSent, type JudgeCheckResult } from '../genrm/check.ts';
 
 /** Check duration buckets in seconds: a thinking judgment takes seconds to minutes. */
 export const CHECK_DURATION_BUCKETS = [0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600] as const;
@@ -30,7 +30,7 @@ export class GateMetrics {
     });
     this.durationSum += s;
     this.durationCount++;
-    this.judgingRequests += result.checks.length;
+    this.judgingRequests += judgmentsSent(result);
     if (result.passed) this.lastSuccessEpochSeconds = finishedAtEpochMs / 1000;
   }
 
@@ -62,7 +62,8 @@ export class GateMetrics {
     return this.judgingRequests;
   }
 
-  render(ready: boolean): string {
+  /** `tolerated`: the case the engine's first check let fail (first-check-rule.ts), if any. */
+  render(ready: boolean, tolerated: { case: string } | null = null): string {
     const lines: string[] = [];
     const family = (name: string, type: string, help: string) => lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
 
@@ -80,6 +81,9 @@ export class GateMetrics {
 
     family('genrm_gate_ready', 'gauge', '1 when /ready answers 200 now, else 0.');
     lines.push(`genrm_gate_ready ${ready ? 1 : 0}`);
+
+    family('genrm_gate_tolerated_case', 'gauge', "1 for the judging-suite case that the engine's passed first check let fail (wrong on two samples); no series when none.");
+    if (tolerated) lines.push(`genrm_gate_tolerated_case{case="${label(tolerated.case)}"} 1`);
 
     family('genrm_gate_judging_requests_total', 'counter', 'Judging (chat completion) requests sent to the model.');
     lines.push(`genrm_gate_judging_requests_total ${this.judgingRequests}`);

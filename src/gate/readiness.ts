@@ -51,5 +51,6 @@ export function readinessFromState(state: GateState, nowMs: number, staleMs: num
       reason: `the latest passing check is ${Math.round((nowMs - latest.finishedAtMs) / 1000)} s old and the loop showed no sign of work for ${Math.round(ageMs / 1000)} s (limit ${Math.round(staleMs / 1000)} s); the check loop is stuck or the server too slow`,
     };
   }
-  return { ready: true, kind: 'ok', reason: `the latest check passed ${Math.round((nowMs - latest.finishedAtMs) / 1000)} s ago` };
+  const tolerated = state.tolerated ? `; the first check tolerated case '${state.tolerated.case}' (${state.tolerated.reason})` : '';
+  return { ready: true, kind: 'ok', reason: `the latest check passed ${Math.round((nowMs - latest.finishedAtMs) / 1000)} s ago${tolerated}` };
 }

@@ -29,8 +29,10 @@ export interface GateState {
   loopError: string | null;
   /** Set by GET /drain: the pod is going away, /ready answers 503 from then on. */
   draining: boolean;
+  /** The case the engine's passed first check tolerated (see first-check-rule.ts), if any. */
+  tolerated: { case: string; reason: string } | null;
 }
 
 export function initialGateState(): GateState {
-  return { latest: null, evidenceAtMs: null, waiting: null, lastSuccessEpochMs: null, loopError: null, draining: false };
+  return { latest: null, evidenceAtMs: null, waiting: null, lastSuccessEpochMs: null, loopError: null, draining: false, tolerated: null };
 }

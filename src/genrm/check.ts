@@ -75,6 +75,13 @@ export interface OrderCheck {
   durationMs: number;
   verdict: Verdict | null;
   finishReason: string | null;
+  /** The request's `seed`: the same seed on the same engine replays the sample. */
+  seed?: number;
+  /**
+   * The earlier sample of a case judged twice (its first sample failed, see the gate's first-check
+   * rule); this entry is the second sample.
+   */
+  firstSample?: { seed: number; kind: FailureKind | null; reason: string };
 }
 
 export interface JudgeCheckResult {
@@ -89,6 +96,11 @@ export interface JudgeCheckResult {
   durationMs: number;
   /** The orders that were judged (a judging request was sent); empty when the model listing failed. */
   checks: OrderCheck[];
+  /**
+   * A passed check that let one case fail (the gate's first-check rule for the judging suite): the
+   * case, and why it failed on both of its samples.
+   */
+  tolerated?: { case: string; reason: string };
 }
 
 /** The fields every judging run's result carries besides its verdicts. */
@@ -139,6 +151,11 @@ export async function startJudgingRun(
   return { stamp, target: { ok: true, value: { baseUrl, model, http } } };
 }
 
+/** The judging requests a check sent: one per entry, two for an entry judged twice. */
+export function judgmentsSent(result: Pick<JudgeCheckResult, 'checks'>): number {
+  return result.checks.reduce((n, c) => n + (c.firstSample ? 2 : 1), 0);
+}
+
 /** Runs the check once. */
 export async function runJudgeCheck(options: JudgeCheckOptions): Promise<JudgeCheckResult> {
   const { stamp: finish, target } = await startJudgingRun(options);
@@ -183,6 +200,7 @@ async function judgeOrder(order: OrderName, ctx: JudgeContext): Promise<OrderChe
     ...base,
     ...fields,
     durationMs: performance.now() - started,
+    seed: ctx.seed,
   });
 
   const judged = await judgeOnce({ history: CARD_EXAMPLE.history, response1, response2 }, ctx);

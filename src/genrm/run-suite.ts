@@ -19,6 +19,12 @@ export interface SuiteRunOptions extends Omit<JudgeCheckOptions, 'orders'> {
   concurrency?: number;
   /** Called as each case's judgment comes back (answered or failed), for callers that watch progress. */
   onJudged?: () => void;
+  /**
+   * Asked for each case whose judgment failed: a seed to judge it once more with (the second
+   * sample replaces the first in the result, which keeps the first as `firstSample`), or null to
+   * keep the failure. @default - never judged twice
+   */
+  resampleSeed?: (failed: CaseResult) => number | null;
 }
 
 export interface CaseResult {
@@ -36,6 +42,10 @@ export interface CaseResult {
   durationMs: number;
   promptTokens: number | null;
   completionTokens: number | null;
+  /** The request's `seed` (of the second sample, when the case was judged twice). */
+  seed: number;
+  /** The first sample of a case judged twice (see `resampleSeed`). */
+  firstSample?: { seed: number; kind: FailureKind | null; reason: string };
 }
 
 export interface SuiteResult {
@@ -59,11 +69,18 @@ export async function runSuite(cases: readonly SuiteCase[], options: SuiteRunOpt
 
   const ctx: JudgeContext = { baseUrl, model, maxTokens: options.maxTokens ?? DEFAULT_MAX_TOKENS, seed: options.seed ?? DEFAULT_SEED, priority: options.priority, http };
   const results = await mapConcurrent(cases, options.concurrency ?? cases.length, async (c) => {
-    const r = await judgeCase(c, ctx);
+    const first = await judgeCase(c, ctx);
     options.onJudged?.();
-    return r;
+    const seed = first.passed || first.kind === 'cancelled' ? null : (options.resampleSeed?.(first) ?? null);
+    if (seed === null) return first;
+    const second = await judgeCase(c, { ...ctx, seed });
+    options.onJudged?.();
+    return { ...second, firstSample: { seed: first.seed, kind: first.kind, reason: first.reason } };
   });
-  for (const r of results) r.reason = redact(r.reason, options.apiKey);
+  for (const r of results) {
+    r.reason = redact(r.reason, options.apiKey);
+    if (r.firstSample) r.firstSample.reason = redact(r.firstSample.reason, options.apiKey);
+  }
   const failed = results.filter((r) => !r.passed);
   if (failed.length === 0) return finish({ passed: true, kind: null, reason: `judged all ${results.length} cases correctly`, cases: results });
   const reason = `${failed.length} of ${results.length} cases failed: ${failed.map((r) => r.reason).join('; ')}`;
@@ -72,7 +89,7 @@ export async function runSuite(cases: readonly SuiteCase[], options: SuiteRunOpt
 
 async function judgeCase(c: SuiteCase, ctx: JudgeContext): Promise<CaseResult> {
   const label = `case '${c.id}' (${c.title}; response_${c.better} is right)`;
-  const base = { id: c.id, title: c.title, better: c.better, response1: c.response1, response2: c.response2 };
+  const base = { id: c.id, title: c.title, better: c.better, response1: c.response1, response2: c.response2, seed: ctx.seed };
   const judged = await judgeOnce({ history: c.history, response1: c.response1, response2: c.response2 }, ctx);
   if (!judged.ok) {
     return { ...base, passed: false, kind: judged.kind, reason: `${label}: ${judged.reason}`, verdict: null, finishReason: null, durationMs: judged.durationMs, promptTokens: null, completionTokens: null };

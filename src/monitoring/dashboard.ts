@@ -280,6 +280,14 @@ export function grafanaDashboard(options: GrafanaDashboardOptions): GrafanaDashb
     [target(`sum by (result) (increase(genrm_gate_drains_total${gate}[1h]))`, '{{result}}', 'A')],
     'short',
   );
+  timeseries(
+    'Tolerated suite case',
+    "The judging-suite case a pod's first check let fail (wrong on two samples, the gate's first-check rule), per pod: a case that shows on every pod is one the model disagrees with (genrm_gate_tolerated_case).",
+    { h: 6, w: 24, x: 0, y: 40 },
+    [target(`max by (pod, case) (genrm_gate_tolerated_case${gate})`, '{{pod}}: {{case}}', 'A')],
+    'none',
+    { max: 1, custom: { drawStyle: 'line', lineInterpolation: 'stepAfter', lineWidth: 2, fillOpacity: 20, showPoints: 'never', spanNulls: false } },
+  );
 
   const templating = options.datasourceUid
     ? []

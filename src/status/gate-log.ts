@@ -12,6 +12,11 @@ export interface GateVerdict {
   /** When the check ran (ISO 8601), when logged. */
   at: string | null;
   durationMs: number | null;
+  /**
+   * The judging-suite case that the engine's passed first check let fail (wrong on two samples;
+   * the gate's first-check rule), as every later check line names it; null when none.
+   */
+  tolerated: string | null;
 }
 
 /**
@@ -39,6 +44,7 @@ export function lastVerdict(text: string | undefined): GateVerdict | undefined {
       reason: typeof d.reason === 'string' ? d.reason : '',
       at: typeof d.ts === 'string' ? d.ts : null,
       durationMs: typeof d.durationMs === 'number' ? d.durationMs : null,
+      tolerated: toleratedCase(d.tolerated),
     };
   }
   return undefined;
@@ -66,4 +72,9 @@ export function judgingStartedAt(text: string | undefined): string | undefined {
     return new Date(end - (typeof d.durationMs === 'number' ? d.durationMs : 0)).toISOString();
   }
   return undefined;
+}
+
+function toleratedCase(v: unknown): string | null {
+  const name = v !== null && typeof v === 'object' ? (v as { case?: unknown }).case : undefined;
+  return typeof name === 'string' && name !== '' ? name : null;
 }

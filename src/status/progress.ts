@@ -114,7 +114,8 @@ export function podProgress(pod: Pod, s: ClusterSnapshot): PodProgress {
     },
     'judge-check': () => {
       if (gate === null) return 'waiting for the first judging check';
-      return gate.passed ? 'last check passed' : `last check failed (${gate.kind}): ${gate.reason}`;
+      if (!gate.passed) return `last check failed (${gate.kind}): ${gate.reason}`;
+      return gate.tolerated ? `last check passed (the first check tolerated case '${gate.tolerated}')` : 'last check passed';
     },
     ready: () => null,
   };

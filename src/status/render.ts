@@ -20,7 +20,7 @@ export function renderReport(r: StatusReport, style: Style): string {
     for (const step of p.steps) lines.push(`  ${stepLine(step, style, Date.parse(r.takenAt))}`);
     if (p.gate) {
       const verdict = p.gate.passed ? style.green('passed') : style.red(`failed (${p.gate.kind})`);
-      lines.push(`  gate: last check ${verdict}${p.gate.at ? ` at ${p.gate.at}` : ''}${p.gate.durationMs !== null ? ` in ${formatDuration(p.gate.durationMs)}` : ''}${p.gate.passed ? '' : `: ${p.gate.reason}`}`);
+      lines.push(`  gate: last check ${verdict}${p.gate.at ? ` at ${p.gate.at}` : ''}${p.gate.durationMs !== null ? ` in ${formatDuration(p.gate.durationMs)}` : ''}${p.gate.passed ? toleratedNote(p.gate.tolerated, style) : `: ${p.gate.reason}`}`);
     } else {
       lines.push('  gate: no judging check yet');
     }
@@ -47,4 +47,9 @@ export function renderDiagnoses(diagnoses: Diagnosis[], style: Style): string[] 
     `  evidence: ${d.evidence}`,
     `  fix: ${d.fix}`,
   ]);
+}
+
+/** The judging-suite case a passed first check tolerated (wrong on two samples), when there is one. */
+function toleratedNote(tolerated: string | null, style: Style): string {
+  return tolerated ? ` ${style.yellow(`(first check tolerated case '${tolerated}': wrong on two samples; genrm logs gate shows its verdicts)`)}` : '';
 }

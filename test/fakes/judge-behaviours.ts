@@ -15,8 +15,11 @@ export interface Message {
 export interface JudgeBehaviour {
   /** Which response is right for these messages; null when the pair is unknown (then response 1). */
   oracle: (messages: Message[]) => 1 | 2 | null;
-  /** Prefer the wrong response when this answers true. */
-  wrongWhen?: (messages: Message[]) => boolean;
+  /**
+   * Prefer the wrong response when this answers true; `seed` is the request's (vLLM replays a
+   * sample from its seed, so a model wrong at one seed only is a sampling fluke).
+   */
+  wrongWhen?: (messages: Message[], seed: number | undefined) => boolean;
   /** Always prefer this position, whatever the responses. */
   positionBias?: 1 | 2;
   /** Refuse, like vLLM, a request whose prompt tokens plus max_tokens exceed this window. */
@@ -110,7 +113,7 @@ export function serveTokenize(b: JudgeBehaviour, stats: BehaviourStats, body: un
 
 /** Answers a validated judging request according to the behaviour. */
 export async function answerJudgment(b: JudgeBehaviour, stats: BehaviourStats, body: unknown, res: ServerResponse, model: string): Promise<void> {
-  const { messages, max_tokens: maxTokens } = body as { messages: Message[]; max_tokens: number };
+  const { messages, max_tokens: maxTokens, seed } = body as { messages: Message[]; max_tokens: number; seed?: number };
   stats.seen.push(responseText(messages, 1));
   stats.inFlight++;
   stats.maxInFlight = Math.max(stats.maxInFlight, stats.inFlight);
@@ -131,7 +134,7 @@ export async function answerJudgment(b: JudgeBehaviour, stats: BehaviourStats, b
     }
     stats.judged++;
     const right = b.oracle(messages) ?? 1;
-    let prefer: 1 | 2 = b.wrongWhen?.(messages) ? (right === 1 ? 2 : 1) : right;
+    let prefer: 1 | 2 = b.wrongWhen?.(messages, seed) ? (right === 1 ? 2 : 1) : right;
     if (b.positionBias) prefer = b.positionBias;
     const verdict = prefer === 1 ? { score_1: 5, score_2: 2, ranking: 2 } : { score_1: 2, score_2: 5, ranking: 5 };
     const completionTokens = b.completionTokens ?? 500;

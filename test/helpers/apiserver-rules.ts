@@ -53,12 +53,15 @@ export function quantityValue(q: string | number): number | undefined {
 /**
  * apis/core/validation validateContainerResourceName + helper IsExtendedResourceName: a name
  * without '/' must be a standard resource (cpu, memory, ephemeral-storage, hugepages-*); one with
- * a domain outside kubernetes.io is extended, and `requests.<name>` must be a qualified name.
+ * a domain outside kubernetes.io is extended, and `requests.<name>` must be a qualified name;
+ * one in kubernetes.io is native and needs only to be a qualified name.
  */
 export function isContainerResourceName(name: string): boolean {
   if (!name.includes('/')) return ['cpu', 'memory', 'ephemeral-storage'].includes(name) || name.startsWith('hugepages-');
-  const domain = name.slice(0, name.indexOf('/'));
-  if (domain === 'kubernetes.io' || domain.endsWith('.kubernetes.io')) return false;
+  // helper.IsNativeResource: a name containing "kubernetes.io/" is native, and validateContainerResourceName
+  // (v1.36.3 pkg/apis/core/validation/validation.go) checks a native name with a '/' only as a
+  // qualified name (validateResourceName): `kubernetes.io/gpu` is accepted, as the real apiserver showed.
+  if (name.includes('kubernetes.io/')) return isLabelKey(name);
   return !name.startsWith('requests.') && isLabelKey(`requests.${name}`);
 }
 
