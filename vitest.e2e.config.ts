@@ -3,8 +3,9 @@ import { defineConfig } from 'vitest/config';
 // The end-to-end tier: real upstream systems (Kubernetes built from its Go modules, Helm, vLLM's
 // own server on CPU). `npm run test:e2e` prepares them first (e2e/harness/prepare.ts). Two
 // projects: `cluster` shares one control plane (e2e/tests/cluster-setup.ts); `vllm` starts vLLM
-// servers as its tests need them. Files run one after another: one control plane and one vLLM on
-// a 2-core machine.
+// servers as its tests need them. Within a project files run one after another (one control plane,
+// one vLLM at a time on a 2-core machine); `npm run test:e2e` runs the two projects side by side,
+// one vitest process each (e2e/harness/run-tests.ts).
 const shared = {
   testTimeout: 300_000,
   hookTimeout: 900_000,

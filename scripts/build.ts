@@ -51,8 +51,17 @@ try {
   }
 
   writeFileSync(join(tmp, relative('lib', STAMP_FILE)), `${stamp}\n`);
-  rmSync(OUT, { recursive: true, force: true });
+  // Two renames, then the old tree goes: lib/ is missing only between them, not for as long as
+  // deleting it takes, so a genrm process that reads lib/ meanwhile (a test beside `npm pack`,
+  // which runs this build) finds its files.
+  const old = `${tmp}-old`;
+  try {
+    renameSync(OUT, old);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
   renameSync(tmp, OUT);
+  rmSync(old, { recursive: true, force: true });
   process.stdout.write(`built ${relative(process.cwd(), OUT) || OUT}\n`);
 } finally {
   rmSync(tmp, { recursive: true, force: true });

@@ -4,6 +4,7 @@
  * npm needs no registry metadata, only the tarballs already in the npm cache.
  */
 import { execa } from 'execa';
+import { libIsFresh } from '../../scripts/source-stamp.mjs';
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, posix } from 'node:path';
@@ -29,7 +30,10 @@ interface PackageJson {
 
 /** Runs `npm pack` into `dir`; returns the tarball's path. */
 export async function npmPack(dir: string): Promise<string> {
-  const r = await execa('npm', ['pack', '--pack-destination', dir], { cwd: REPO_ROOT, timeout: 120_000 });
+  // lib/ is fresh after `npm ci` (its `prepare` built it): pack it as it is, without the build that
+  // `npm pack` runs otherwise, which would replace lib/ under the other tests' genrm processes.
+  const fresh = libIsFresh(REPO_ROOT);
+  const r = await execa('npm', ['pack', ...(fresh ? ['--ignore-scripts'] : []), '--pack-destination', dir], { cwd: REPO_ROOT, timeout: 120_000 });
   // The tarball's name is the last line (the `prepare` build may print before it).
   const filename = r.stdout.trim().split('\n').at(-1)!;
   return join(dir, filename);
