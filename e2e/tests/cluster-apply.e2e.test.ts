@@ -178,6 +178,12 @@ describe('the autoscaled example (examples/four-replicas-autoscaled.yaml)', () =
     const r = await ops(['apply', '--config', config, '--wait', '--timeout', '120s', '--poll-interval', '1s']);
     expect(r.stderr).not.toMatch(/error|problem/i);
     expect(r.exitCode).toBe(0);
+    // kwok marks every init container finished at once (kwok-stages.ts), so the server pod can be
+    // Ready before the Job controller records the download pod's success: it batches a Job's pod
+    // events for a second (SyncJobBatchPeriod, kubernetes v1.36.3
+    // pkg/controller/job/job_controller.go). On a real node the init container waits for the Job's
+    // marker file. Wait for the Job's own condition rather than read it once.
+    await kubectl(['wait', '--for=condition=Complete', '--timeout=60s', 'job/genrm-weights-download', '-n', NS.scaled]);
     const job = await getJson(['job', 'genrm-weights-download', '-n', NS.scaled]);
     expect(job.status.succeeded).toBe(1);
     const claim = await getJson(['pvc', 'genrm-weights', '-n', NS.scaled]);
