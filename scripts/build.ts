@@ -1,9 +1,10 @@
 /**
  * `npm run build` (and `prepare`, so `npm ci`, `npm pack` and a git install build too): compiles
  * src/ and charts/ to JavaScript with declarations in lib/, bundles the gate and preflight
- * programs once (lib/src/constructs/programs/), and copies the non-TypeScript files the code reads
- * at run time (such as the weights download script). Built into a temp dir, then moved into place:
- * a failed build leaves the previous lib/ alone. Offline; a few seconds.
+ * programs once (lib/src/constructs/programs/) and the genrm command (lib/cli/,
+ * scripts/cli-bundle.ts), and copies the non-TypeScript files the code reads at run time (such as
+ * the weights download script). Built into a temp dir, then moved into place: a failed build
+ * leaves the previous lib/ alone. Offline; a few seconds.
  *
  * lib/.sources-stamp records the sources it was built from (scripts/source-stamp.mjs), taken
  * before compiling so that an edit during the build leaves lib/ stale: bin/genrm.mjs runs lib/
@@ -15,6 +16,7 @@ import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { bundleFromSources, PROGRAMS, prebuiltBundleUrl, type ProgramName } from '../src/constructs/bundle.ts';
+import { bundleCli } from './cli-bundle.ts';
 import { sourceStamp, STAMP_FILE } from './source-stamp.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -49,6 +51,8 @@ try {
     mkdirSync(dirname(target), { recursive: true });
     writeFileSync(target, bundleFromSources(program));
   }
+
+  await bundleCli(tmp);
 
   writeFileSync(join(tmp, relative('lib', STAMP_FILE)), `${stamp}\n`);
   // Two renames, then the old tree goes: lib/ is missing only between them, not for as long as

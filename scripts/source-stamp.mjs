@@ -8,7 +8,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** What lib/ is compiled from, relative to the repository root (tsconfig.build.json). */
-export const STAMPED = ['src', 'charts', 'tsconfig.json', 'tsconfig.build.json', 'scripts/build.ts'];
+export const STAMPED = ['src', 'charts', 'tsconfig.json', 'tsconfig.build.json', 'scripts/build.ts', 'scripts/cli-bundle.ts'];
 export const STAMP_FILE = 'lib/.sources-stamp';
 
 function list(root, rel, out) {

@@ -27,8 +27,8 @@ beforeAll(() => {
   writeFileSync(join(dir, 'charts/chart.ts'), 'export {};\n');
   for (const f of ['tsconfig.json', 'tsconfig.build.json']) writeFileSync(join(dir, f), '{}\n');
   writeFileSync(join(dir, 'scripts/build.ts'), '\n');
-  mkdirSync(join(dir, 'lib/src/cli'), { recursive: true });
-  writeFileSync(join(dir, 'lib/src/cli/main.js'), said('lib'));
+  mkdirSync(join(dir, 'lib/cli'), { recursive: true });
+  writeFileSync(join(dir, 'lib/cli/genrm.js'), said('lib'));
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

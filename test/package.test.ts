@@ -6,11 +6,13 @@
 import { execa } from 'execa';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { isBuiltin } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { loadConfig, parseYaml } from '../src/config/load.ts';
+import { UserError } from '../src/cli/errors.ts';
 import { synthToText } from '../src/synth.ts';
 import { REPO_ROOT } from './helpers/cli.ts';
 import { installTarball, npmPack } from './helpers/package.ts';
@@ -166,6 +168,44 @@ describe('the installed package', () => {
 });
 
 describe('the installed genrm command', () => {
+  it('runs from its bundle, lib/cli/: only the peer dependencies and Node built-ins outside it, each module finding its files where they are in lib/, zod with its English messages only', async () => {
+    const pkgDir = join(appDir, 'node_modules/genrm-deploy');
+    expect(await readFile(join(pkgDir, 'bin/genrm.mjs'), 'utf8')).toContain("import('../lib/cli/genrm.js')");
+    const cliDir = join(pkgDir, 'lib/cli');
+    const names = await readdir(cliDir);
+    expect(names).toContain('genrm.js');
+    const texts = await Promise.all(names.map((n) => readFile(join(cliDir, n), 'utf8')));
+    const all = texts.join('\n');
+    // esbuild writes one statement a line: `import { x } from "y";`, `import "y";`, `import("y")`.
+    const patterns = [/^(?:import|export)\b[^;]*?\sfrom\s"([^"]+)";$/gm, /^import\s"([^"]+)";$/gm, /\bimport\("([^"]+)"\)/g];
+    const specifiers = new Set(patterns.flatMap((re) => [...all.matchAll(re)].map((m) => m[1])));
+    const outside = [...specifiers].filter((s) => !s.startsWith('./') && !isBuiltin(s));
+    expect(new Set(outside)).toEqual(new Set(['cdk8s', 'cdk8s-plus-28', 'constructs']));
+    for (const s of specifiers) if (s.startsWith('./')) expect(names, s).toContain(s.slice(2));
+    // The weights download script and the prebuilt gate and preflight programs, read beside the
+    // modules that need them.
+    const ownUrls = [...all.matchAll(/new URL\("([^"]+)", import\.meta\.url\)/g)].map((m) => m[1]);
+    expect(ownUrls).toEqual(expect.arrayContaining(['../src/constructs/model-weights.js', '../src/constructs/bundle.js']));
+    for (const u of ownUrls) expect(existsSync(join(cliDir, u)), u).toBe(true);
+    const locales = [...all.matchAll(/^\/\/ \S*zod\/v4\/locales\/(\S+)$/gm)].map((m) => m[1]);
+    expect(locales).toEqual(['en.js']);
+  });
+
+  it("refuses a bad config with zod's own English messages, as the sources do", async () => {
+    const bad = join(appDir, 'bad-types.yaml');
+    await writeFile(bad, 'replicas: many\ngpu: tpu\nvllm: {seed: one}\n');
+    const r = await genrm(['synth', '--config', bad, '--out', 'never']);
+    expect(r.exitCode).toBe(2);
+    const problems = await loadConfig(bad).then(
+      () => [] as string[],
+      (e: unknown) => (e instanceof UserError ? e.problems : []),
+    );
+    expect(problems.length).toBeGreaterThanOrEqual(3);
+    expect(problems.join('\n')).toMatch(/expected number, got string/);
+    expect(r.stderr.split('\n')).toEqual(expect.arrayContaining(problems.map((p) => `  - ${p}`)));
+  });
+
+
   it('prints its help and version', async () => {
     const help = await genrm(['--help']);
     expect(help.exitCode).toBe(0);

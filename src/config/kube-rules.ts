@@ -14,7 +14,7 @@
  * - image references: github.com/distribution/reference regexp.go (v0.5.0), the grammar the
  *   kubelet and container runtimes parse (an invalid one ends in `InvalidImageName`).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** The largest value of an int32 API field. */
 export const INT32_MAX = 2_147_483_647;

@@ -5,7 +5,7 @@
  */
 import { constants } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
-import { z } from 'zod';
+import * as z from 'zod';
 import { UserError } from '../cli/errors.ts';
 import { checkRules } from './rules.ts';
 import { applyProfile, profileGpuProblem } from './profiles.ts';

@@ -2,7 +2,7 @@
  * The config's documentation, generated from the schema: a JSON Schema for editors
  * (`genrm.schema.json`) and the config reference table of docs/configuration.md.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { configSchema } from './schema.ts';
 
 interface JsonSchemaNode {

@@ -5,7 +5,7 @@
  * Cross-field rules (GPUs vs tensor parallel size, shm vs memory, drain timing...) live in
  * `rules.ts`; loading a YAML file lives in `load.ts`.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { durationSeconds } from '../crds/scrape.ts';
 import {
   dns1035LabelProblem,

@@ -5,7 +5,7 @@
  * command (exit 1), never a TypeError later. Strings lose escape sequences and control
  * characters (they reach the terminal), and `null` fields count as absent.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { terminalSafe, terminalSafeDeep } from '../cli/terminal.ts';
 import { KubectlError } from './failure.ts';
 import type { KubeList, LiveObject } from './types.ts';
