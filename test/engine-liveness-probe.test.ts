@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ENGINE_LIVE_ANSWER_SECONDS, ENGINE_LIVE_PROBE_TIMEOUT_SECONDS, engineLiveScript } from '../src/constructs/judge-gate.ts';
 import { startFakeGenrm } from './fakes/genrm-server.ts';
 import { get, pollReady, startGateProcess, waitFor } from './helpers/gate-process.ts';
-import { container, find, synth } from './helpers/manifests.ts';
+import { container, find, MULTI_NODE, synth } from './helpers/manifests.ts';
 import { skipUnless, titled } from './helpers/requires.ts';
 
 const PYTHON = process.env.GENRM_TEST_PYTHON ?? 'python3';
@@ -161,15 +161,7 @@ describe("vLLM's synthesized liveness probe", () => {
 
   it("asks the leader's gate from inside the leader's vLLM container (multi-node); workers have no liveness on a gate", async () => {
     const lws = find(
-      await synth({
-        topology: 'multi-node',
-        gpus: { perPod: 4 },
-        vllm: { tensorParallelSize: 4 },
-        multiNode: { nodes: 2, pipelineParallelSize: 2 },
-        resources: { cpu: 16, memoryGiB: 192 },
-        shm: { sizeGiB: 16 },
-        weights: { accessMode: 'ReadWriteMany' },
-      } as any),
+      await synth(MULTI_NODE),
       'LeaderWorkerSet',
     );
     expectGateSafe(container(lws.spec.leaderWorkerTemplate.leaderTemplate.spec, 'vllm').livenessProbe);

@@ -4,26 +4,16 @@
  * The gate runs as a real process with a recheck far longer than the test, so only a check caused
  * by the restart can judge the new engine.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import { startFakeGenrm, type FakeGenrm } from './fakes/genrm-server.ts';
-import { get, pollReady, startGateProcess, waitFor, type GateProcess } from './helpers/gate-process.ts';
+import { describe, expect, it } from 'vitest';
+import type { FakeGenrm } from './fakes/genrm-server.ts';
+import { gateAgainstFakeEachTest, get, pollReady, waitFor, type GateProcess } from './helpers/gate-process.ts';
 
-let fake: FakeGenrm | undefined;
-let gate: GateProcess | undefined;
+const startGate = gateAgainstFakeEachTest();
 
-afterEach(async () => {
-  await gate?.stop();
-  await fake?.stop();
-  gate = fake = undefined;
-});
-
-async function start(): Promise<{ fake: FakeGenrm; gate: GateProcess }> {
-  fake = await startFakeGenrm();
+function start(): Promise<{ fake: FakeGenrm; gate: GateProcess }> {
   // A 120 s recheck: no periodic check falls within the test. --stall-seconds 5: the engine
   // monitor polls every 0.5 s, so a restart of a second is seen.
-  const args = ['bin/genrm.mjs', 'gate', '--base-url', fake.baseUrl, '--port', '0', '--host', '127.0.0.1', '--recheck-seconds', '120', '--timeout', '10', '--stall-seconds', '5', '--suite', 'card'];
-  gate = await startGateProcess(args, { GENRM_GATE_ALLOW_FAST_RECHECK: '1' });
-  return { fake, gate };
+  return startGate(['--recheck-seconds', '120', '--stall-seconds', '5', '--suite', 'card']);
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -6,7 +6,7 @@
  * opinion: tolerated for one short case, never for the card's pair, the long case or two cases).
  */
 import fc from 'fast-check';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { JudgeCheckResult, OrderCheck } from '../src/genrm/check.ts';
 import type { GateCheckOptions } from '../src/gate/gate-check.ts';
 import { applyFirstCheckRule, STRICT_CASES } from '../src/gate/first-check-rule.ts';
@@ -18,7 +18,7 @@ import { DEFAULT_SEED } from '../src/genrm/request.ts';
 import { CARD_CASES, LONG_CASE_ID, SHORT_CASES } from '../src/genrm/suite.ts';
 import { startFakeGenrm, type FakeGenrm } from './fakes/genrm-server.ts';
 import { suiteOracle, type Message } from './fakes/judge-behaviours.ts';
-import { get, metricValue, pollReady, startGateProcess, waitFor, type GateProcess } from './helpers/gate-process.ts';
+import { gateAgainstFakeEachTest, get, metricValue, pollReady, waitFor, type GateProcess } from './helpers/gate-process.ts';
 
 const SUITE_SIZE = CARD_CASES.length + SHORT_CASES.length + 1;
 
@@ -29,22 +29,10 @@ function isCase(id: string): (messages: Message[]) => boolean {
   return (messages) => text(messages, 'response_1') === c.response1 && text(messages, 'response_2') === c.response2;
 }
 
-let fake: FakeGenrm | undefined;
-let gate: GateProcess | undefined;
+const startGate = gateAgainstFakeEachTest();
 
-afterEach(async () => {
-  await gate?.stop();
-  await fake?.stop();
-  gate = fake = undefined;
-});
-
-async function startWith(wrongWhen: (messages: Message[], seed: number | undefined) => boolean): Promise<{ fake: FakeGenrm; gate: GateProcess }> {
-  fake = await startFakeGenrm({ behaviour: { oracle: suiteOracle(), wrongWhen } });
-  gate = await startGateProcess(
-    ['bin/genrm.mjs', 'gate', '--base-url', fake.baseUrl, '--port', '0', '--host', '127.0.0.1', '--recheck-seconds', '1', '--timeout', '10', '--max-tokens', '4096'],
-    { GENRM_GATE_ALLOW_FAST_RECHECK: '1' },
-  );
-  return { fake, gate };
+function startWith(wrongWhen: (messages: Message[], seed: number | undefined) => boolean): Promise<{ fake: FakeGenrm; gate: GateProcess }> {
+  return startGate(['--recheck-seconds', '1', '--max-tokens', '4096'], { behaviour: { oracle: suiteOracle(), wrongWhen } });
 }
 
 const checks = (g: GateProcess) => g.logs().filter((l) => l.event === 'check');
@@ -186,8 +174,7 @@ describe('the check loop draws a new seed for every retry and confirmation', () 
   async function run(outcomes: boolean[], calls: number): Promise<{ seeds: number[]; orders: string[] }> {
     const seen: GateCheckOptions[] = [];
     const stop = new AbortController();
-    const { startFakeGenrm: start } = await import('./fakes/genrm-server.ts');
-    const served = await start();
+    const served = await startFakeGenrm();
     const loop = runCheckLoop({
       settings: { ...settings, baseUrl: served.baseUrl, model: 'nvidia/Qwen3-Nemotron-235B-A22B-GenRM-2603' },
       state: initialGateState(),

@@ -3,33 +3,21 @@
  * server's window) before a pod is ever Ready; periodic rechecks judge only the 1+2 pair. The gate
  * runs as a real process, polled like a kubelet, against the fake server's judging behaviours.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CARD_EXAMPLE } from '../src/genrm/check.ts';
 import { CARD_CASES, SHORT_CASES } from '../src/genrm/suite.ts';
-import { startFakeGenrm, type FakeGenrm } from './fakes/genrm-server.ts';
+import type { FakeGenrm } from './fakes/genrm-server.ts';
 import { fakeTokenCount, ledgerOracle, suiteOracle, type JudgeBehaviour, type Message } from './fakes/judge-behaviours.ts';
-import { get, pollReady, startGateProcess, waitFor, type GateProcess } from './helpers/gate-process.ts';
+import { gateAgainstFakeEachTest, get, pollReady, spawnGate, waitFor, type GateProcess } from './helpers/gate-process.ts';
 
 const SUITE_SIZE = CARD_CASES.length + SHORT_CASES.length + 1;
 const WINDOW = 40000;
 const MAX_TOKENS = 4096;
 
-let fake: FakeGenrm | undefined;
-let gate: GateProcess | undefined;
+const startGate = gateAgainstFakeEachTest();
 
-afterEach(async () => {
-  await gate?.stop();
-  await fake?.stop();
-  gate = fake = undefined;
-});
-
-async function start(behaviour: JudgeBehaviour, flags: string[] = []): Promise<{ fake: FakeGenrm; gate: GateProcess }> {
-  fake = await startFakeGenrm({ behaviour });
-  gate = await startGateProcess(
-    ['bin/genrm.mjs', 'gate', '--base-url', fake.baseUrl, '--port', '0', '--host', '127.0.0.1', '--recheck-seconds', '1', '--timeout', '10', '--max-tokens', String(MAX_TOKENS), ...flags],
-    { GENRM_GATE_ALLOW_FAST_RECHECK: '1' },
-  );
-  return { fake, gate };
+function start(behaviour: JudgeBehaviour, flags: string[] = []): Promise<{ fake: FakeGenrm; gate: GateProcess }> {
+  return startGate(['--recheck-seconds', '1', '--max-tokens', String(MAX_TOKENS), ...flags], { behaviour });
 }
 
 const checks = (g: GateProcess) => g.logs().filter((l) => l.event === 'check');
@@ -94,7 +82,6 @@ describe('the gate’s first check: the whole judging suite', () => {
   });
 
   it('refuses an unknown suite and a window out of range with exit 2', async () => {
-    const { spawnGate } = await import('./helpers/gate-process.ts');
     for (const flags of [['--suite', 'everything'], ['--max-model-len', '12']]) {
       const p = spawnGate(['bin/genrm.mjs', 'gate', '--base-url', 'http://127.0.0.1:9/v1', ...flags], {});
       const { code } = await p.exited;

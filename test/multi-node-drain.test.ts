@@ -4,17 +4,7 @@
  * together. The workers must stay up as long as the leader may drain, within their grace period.
  */
 import { describe, expect, it } from 'vitest';
-import { container, find, synth } from './helpers/manifests.ts';
-
-const MULTI_NODE = {
-  topology: 'multi-node',
-  gpus: { perPod: 4 },
-  vllm: { tensorParallelSize: 4 },
-  multiNode: { nodes: 2, pipelineParallelSize: 2 },
-  resources: { cpu: 16, memoryGiB: 192 },
-  shm: { sizeGiB: 16 },
-  weights: { accessMode: 'ReadWriteMany' },
-};
+import { container, find, MULTI_NODE, synth } from './helpers/manifests.ts';
 
 async function templates(extra: Record<string, unknown> = {}) {
   const lws = find(await synth({ ...MULTI_NODE, ...extra } as any), 'LeaderWorkerSet');

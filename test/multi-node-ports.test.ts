@@ -15,20 +15,12 @@ import { checkRules } from '../src/config/rules.ts';
 import { configSchema } from '../src/config/schema.ts';
 import { RECIPE_PORTS } from '../src/vllm/versions.ts';
 import { runGenrm } from './helpers/cli.ts';
+import { MULTI_NODE } from './helpers/manifests.ts';
 
 const LATER = 'vllm/vllm-openai:v0.23.0';
 
 function multiNode(vllm: Record<string, unknown>, gate: Record<string, unknown> = {}) {
-  return {
-    topology: 'multi-node',
-    gpus: { perPod: 4 },
-    vllm: { tensorParallelSize: 4, ...vllm },
-    multiNode: { nodes: 2, pipelineParallelSize: 2 },
-    resources: { cpu: 16, memoryGiB: 192 },
-    shm: { sizeGiB: 16 },
-    weights: { accessMode: 'ReadWriteMany' },
-    gate,
-  };
+  return { ...MULTI_NODE, vllm: { ...MULTI_NODE.vllm, ...vllm }, gate };
 }
 
 const portProblems = (raw: unknown) => checkRules(configSchema.parse(raw)).filter((p) => p.path === 'vllm.port' || p.path === 'gate.port');

@@ -92,7 +92,12 @@ initContainerStatuses:
       startedAt: {{ $now | Quote }}
   {{ end }}
 {{ end }}`;
-  const unready = `{{ $now := Now }}
+  // Both holds: initialized, neither ContainersReady nor Ready, each with the kubelet's message for
+  // containers not ready, running or crashing (kubernetes v1.36.3
+  // pkg/kubelet/status/generate.go: GenerateContainersReadyCondition, and GeneratePodReadyCondition
+  // copies its reason and message).
+  const unreadyMessage = '"containers with unready status: [{{ range $i, $c := .spec.containers }}{{ if $i }} {{ end }}{{ $c.name }}{{ end }}]"';
+  const notReady = `{{ $now := Now }}
 conditions:
 - lastTransitionTime: {{ $now | Quote }}
   status: "True"
@@ -101,11 +106,13 @@ conditions:
   status: "False"
   type: Ready
   reason: ContainersNotReady
-  message: "containers with unready status: [{{ range $i, $c := .spec.containers }}{{ if $i }} {{ end }}{{ $c.name }}{{ end }}]"
+  message: ${unreadyMessage}
 - lastTransitionTime: {{ $now | Quote }}
   status: "False"
   type: ContainersReady
   reason: ContainersNotReady
+  message: ${unreadyMessage}`;
+  const unready = `${notReady}
 containerStatuses:
 {{ range .spec.containers }}
 - image: {{ .image | Quote }}
@@ -121,19 +128,7 @@ ${initStatuses}
 phase: Running
 startTime: {{ $now | Quote }}
 `;
-  const crashloop = `{{ $now := Now }}
-conditions:
-- lastTransitionTime: {{ $now | Quote }}
-  status: "True"
-  type: Initialized
-- lastTransitionTime: {{ $now | Quote }}
-  status: "False"
-  type: Ready
-  reason: ContainersNotReady
-- lastTransitionTime: {{ $now | Quote }}
-  status: "False"
-  type: ContainersReady
-  reason: ContainersNotReady
+  const crashloop = `${notReady}
 containerStatuses:
 {{ range .spec.containers }}
 - image: {{ .image | Quote }}

@@ -5,6 +5,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { request } from 'node:http';
 import { createInterface } from 'node:readline';
+import { afterEach } from 'vitest';
+import { startFakeGenrm, type FakeGenrm, type FakeGenrmOptions } from '../fakes/genrm-server.ts';
 
 export const ROOT = new URL('../..', import.meta.url).pathname;
 export const POLL_MS = 200;
@@ -65,6 +67,29 @@ export async function startGateProcess(command: string[], env: Record<string, st
       const { code } = await exited;
       return { code, ms: performance.now() - started };
     },
+  };
+}
+
+/**
+ * For each test of the calling file: `start(flags, fake)` starts a fake vLLM and `genrm gate`
+ * against it (a free port on 127.0.0.1, short rechecks allowed, `flags` added); after each test,
+ * both are stopped.
+ */
+export function gateAgainstFakeEachTest(): (flags: string[], fake?: FakeGenrmOptions) => Promise<{ fake: FakeGenrm; gate: GateProcess }> {
+  let fake: FakeGenrm | undefined;
+  let gate: GateProcess | undefined;
+  afterEach(async () => {
+    await gate?.stop();
+    await fake?.stop();
+    gate = fake = undefined;
+  });
+  return async (flags, options) => {
+    fake = await startFakeGenrm(options);
+    gate = await startGateProcess(
+      ['bin/genrm.mjs', 'gate', '--base-url', fake.baseUrl, '--port', '0', '--host', '127.0.0.1', '--timeout', '10', ...flags],
+      { GENRM_GATE_ALLOW_FAST_RECHECK: '1' },
+    );
+    return { fake, gate };
   };
 }
 

@@ -3,6 +3,17 @@ import { loadConfig, validateConfig } from '../../src/config/load.ts';
 import type { ConfigInput } from '../../src/config/schema.ts';
 import { synthesizeObjects, type KubeObject } from '../../src/synth.ts';
 
+/** A two-node group: a leader and a worker of four GPUs each, tensor parallel 4, pipeline parallel 2. */
+export const MULTI_NODE = {
+  topology: 'multi-node',
+  gpus: { perPod: 4 },
+  vllm: { tensorParallelSize: 4 },
+  multiNode: { nodes: 2, pipelineParallelSize: 2 },
+  resources: { cpu: 16, memoryGiB: 192 },
+  shm: { sizeGiB: 16 },
+  weights: { accessMode: 'ReadWriteMany' },
+} as const satisfies ConfigInput;
+
 /** Synthesizes a config given as a raw document (as if read from YAML). */
 export async function synth(doc?: ConfigInput): Promise<KubeObject[]> {
   const config = doc === undefined ? await loadConfig() : validateConfig(doc);
