@@ -1,13 +1,14 @@
 /**
  * vLLM's liveness probe, the exec command itself run by python3 against a stand-in gate on
  * 127.0.0.1: it fails only when the gate says the engine is stuck, never because the gate is down,
- * silent or confused. And the synthesized probe, single-node and multi-node (the leader).
+ * silent or confused. And the synthesized probe, single-node and multi-node (the leader). Also
+ * vLLM's preStop drain command, which asks the same gate on the same loopback.
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { execa } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ENGINE_LIVE_ANSWER_SECONDS, ENGINE_LIVE_PROBE_TIMEOUT_SECONDS, engineLiveScript } from '../src/constructs/judge-gate.ts';
+import { drainHookScript, ENGINE_LIVE_ANSWER_SECONDS, ENGINE_LIVE_PROBE_TIMEOUT_SECONDS, engineLiveScript } from '../src/constructs/judge-gate.ts';
 import { startFakeGenrm } from './fakes/genrm-server.ts';
 import { get, pollReady, startGateProcess, waitFor } from './helpers/gate-process.ts';
 import { container, find, MULTI_NODE, synth } from './helpers/manifests.ts';
@@ -42,14 +43,12 @@ function gate(status: number, body: string): Promise<number> {
   );
 }
 
+/** A cluster's proxy settings, which must not matter: the gate is on the pod's loopback. */
+const PROXIED = { HTTP_PROXY: 'http://127.0.0.1:9', http_proxy: 'http://127.0.0.1:9', NO_PROXY: '', no_proxy: '' };
+
 async function probe(port: number, answerSeconds = 2) {
   const started = Date.now();
-  // The proxy variables must not matter: the gate is on the pod's loopback.
-  const r = await execa(PYTHON, ['-c', engineLiveScript(port, answerSeconds)], {
-    reject: false,
-    timeout: 30_000,
-    env: { HTTP_PROXY: 'http://127.0.0.1:9', http_proxy: 'http://127.0.0.1:9', NO_PROXY: '', no_proxy: '' },
-  });
+  const r = await execa(PYTHON, ['-c', engineLiveScript(port, answerSeconds)], { reject: false, timeout: 30_000, env: PROXIED });
   return { exitCode: r.exitCode, stderr: r.stderr, seconds: (Date.now() - started) / 1000 };
 }
 
@@ -110,6 +109,31 @@ describe.skipIf(noPython)(titled("vLLM's liveness command (python3, as the kubel
       const r = await probe(await gate(status, body));
       expect(r.exitCode, `${status} ${body}: ${r.stderr}`).toBe(0);
     }
+  });
+});
+
+describe.skipIf(noPython)(titled("vLLM's preStop drain command (python3, as the kubelet runs it)", noPython), () => {
+  const drain = (port: number) => execa(PYTHON, ['-c', drainHookScript(port, 5)], { reject: false, timeout: 30_000, env: PROXIED });
+
+  it("asks the gate's /drain on loopback with the proxy variables set, and prints its answer", async () => {
+    const asked: string[] = [];
+    const port = await listen(
+      createHttpServer((req, res) => {
+        asked.push(req.url ?? '');
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end('{"drained":true,"waitedSeconds":3}');
+      }),
+    );
+    const r = await drain(port);
+    expect(asked).toEqual(['/drain']);
+    expect(r.stdout).toBe('{"drained":true,"waitedSeconds":3}');
+    expect(r.exitCode).toBe(0);
+  });
+
+  it('says so and lets the pod stop when the gate is down', async () => {
+    const r = await drain(await closedPort());
+    expect(r.stderr).toMatch(/^genrm: the drain did not answer: .*Connection refused/);
+    expect(r.exitCode).toBe(0);
   });
 });
 

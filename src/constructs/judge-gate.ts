@@ -251,12 +251,18 @@ export function engineLiveScript(gatePort: number, answerSeconds: number): strin
   ].join('\n');
 }
 
-/** The Python one-liner of the vLLM container's preStop hook: GET the gate's /drain on loopback. */
+/**
+ * The Python script of the vLLM container's preStop hook: GET the gate's /drain on loopback.
+ * Proxies from the environment are ignored, as in the liveness script: urllib's default opener
+ * sends a request through `HTTP_PROXY` unless `NO_PROXY` names the host
+ * (https://docs.python.org/3/library/urllib.request.html#urllib.request.ProxyHandler).
+ */
 export function drainHookScript(gatePort: number, timeoutSeconds: number): string {
   return [
     'import sys, urllib.request',
     'try:',
-    `    print(urllib.request.urlopen("http://127.0.0.1:${gatePort}/drain", timeout=${timeoutSeconds}).read().decode())`,
+    '    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))',
+    `    print(opener.open("http://127.0.0.1:${gatePort}/drain", timeout=${timeoutSeconds}).read().decode())`,
     'except Exception as e:',
     '    print("genrm: the drain did not answer:", e, file=sys.stderr)',
   ].join('\n');
