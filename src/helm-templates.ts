@@ -10,7 +10,9 @@
  *   (pkg/kube/resource_policy.go): `helm uninstall` leaves the ~470 GB of weights; a later
  *   install of the same release adopts the claim again (Helm labels and annotates what it creates);
  * - every object's `metadata.namespace` is `{{ .Release.Namespace }}`, and so is the namespace in
- *   PromQL label matchers (the KEDA trigger's query, the dashboard): `helm install -n team-a`
+ *   PromQL label matchers (the KEDA trigger's query, the dashboard) and in the dashboard's title,
+ *   description and UID (`dashboardUid`: Helm's `sha256sum`, then `trunc 8`, over
+ *   `<namespace>/<instance>`, the Sprig functions Helm templates have): `helm install -n team-a`
  *   deploys into team-a. Helm's built-in `.Release.Namespace` is "the namespace to be released
  *   into (if the manifest doesn't override)" (helm.sh/docs/chart_template_guide/builtin_objects):
  *   a pinned `metadata.namespace` wins over `-n`, and `helm template -n` (Argo CD) would render
@@ -26,9 +28,12 @@
  */
 import { createHash } from 'node:crypto';
 import { parseAllDocuments, stringify } from 'yaml';
+import { dashboardDescription, dashboardTitle, dashboardUid, DASHBOARD_UID_MAX } from './monitoring/dashboard.ts';
 
 /** Stands for `{{ .Release.Namespace }}` until the text is escaped for Helm. */
 const NAMESPACE = 'genrm-helm-release-namespace';
+/** Stands for the dashboard UID's hash, computed by Helm, until the text is escaped for Helm. */
+const DASHBOARD_HASH = 'genrm-helm-dashboard-hash';
 
 /** The first 8 hex digits of the SHA-256 of a value's JSON. */
 export function shortHash(value: unknown): string {
@@ -79,14 +84,34 @@ function withNamespaceMatchers(value: unknown, matcher: RegExp): unknown {
  * Helm's action.
  */
 export function helmTemplate(text: string, escape: (t: string) => string): string {
+  const instances = new Set<string>();
   const body = helmObjects(text)
     .map((o) => {
       const namespace = o.metadata?.namespace;
       if (typeof namespace !== 'string') return o;
       const matcher = new RegExp(`namespace=(\\\\?")${escapeRegExp(namespace)}\\1`, 'g');
-      return withNamespaceMatchers({ ...o, metadata: { ...o.metadata, namespace: NAMESPACE } }, matcher) as Record<string, any>;
+      const templated = withNamespaceMatchers({ ...o, metadata: { ...o.metadata, namespace: NAMESPACE } }, matcher) as Record<string, any>;
+      const instance = o.metadata?.labels?.['app.kubernetes.io/instance'];
+      if (o.kind !== 'ConfigMap' || o.metadata?.labels?.grafana_dashboard !== '1' || typeof instance !== 'string') return templated;
+      instances.add(instance);
+      return { ...templated, data: Object.fromEntries(Object.entries(templated.data ?? {}).map(([k, v]) => [k, releaseDashboard(String(v), namespace, instance)])) };
     })
     .map((o) => `---\n${stringify(o, { lineWidth: 0 })}`)
     .join('');
-  return escape(body).replaceAll(NAMESPACE, '{{ .Release.Namespace }}');
+  if (instances.size > 1) throw new Error(`helmTemplate: dashboards of several instances (${[...instances].join(', ')}) in one manifest`);
+  const [instance] = instances;
+  const hash = instance === undefined ? '' : `{{ printf "%s/%s" .Release.Namespace ${JSON.stringify(instance)} | sha256sum | trunc 8 }}`;
+  return escape(body).replaceAll(NAMESPACE, '{{ .Release.Namespace }}').replaceAll(DASHBOARD_HASH, hash);
+}
+
+/**
+ * A dashboard's JSON with the release namespace in its title, description and UID, where they
+ * are genrm's own (a UID or title set otherwise is left as it is).
+ */
+function releaseDashboard(json: string, namespace: string, instance: string): string {
+  const d = JSON.parse(json) as Record<string, unknown>;
+  if (d.title === dashboardTitle(namespace, instance)) d.title = dashboardTitle(NAMESPACE, instance);
+  if (d.description === dashboardDescription(namespace, instance)) d.description = dashboardDescription(NAMESPACE, instance);
+  if (d.uid === dashboardUid(namespace, instance)) d.uid = `${instance.slice(0, DASHBOARD_UID_MAX - 9)}-${DASHBOARD_HASH}`;
+  return `${JSON.stringify(d, null, 2)}\n`;
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, readdir, writeFile, cp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +10,7 @@ import { container, find, synth } from './helpers/manifests.ts';
 import { validateAny } from './helpers/validate-any.ts';
 import { apiserverProblems } from './helpers/apiserver-rules.ts';
 import { validateConfig } from '../src/config/load.ts';
+import { dashboardUid } from '../src/monitoring/dashboard.ts';
 import { titled, useKubectl } from './helpers/requires.ts';
 
 // The real kubectl: from PATH, or the e2e tier's build (test/setup/tools.ts).
@@ -88,9 +90,14 @@ describe('Helm and kustomize output', () => {
     // Helm actions: escaped literal "{{" (the dashboard's legends use {{pod}}) and the release namespace
     const actions = template.match(/\{\{.*?\}\}/g) ?? [];
     expect(actions.length).toBeGreaterThan(0);
-    expect(new Set(actions)).toEqual(new Set(['{{ "{{" }}', '{{ .Release.Namespace }}']));
+    const uidHash = '{{ printf "%s/%s" .Release.Namespace "genrm" | sha256sum | trunc 8 }}';
+    expect(new Set(actions)).toEqual(new Set(['{{ "{{" }}', '{{ .Release.Namespace }}', uidHash]));
+    // What Helm renders of them (e2e/tests/helm-chart.e2e.test.ts renders with the real Helm).
+    const sha8 = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 8);
     const render = (text: string, namespace: string) =>
-      parseAllDocuments(text.replaceAll('{{ "{{" }}', '{{').replaceAll('{{ .Release.Namespace }}', namespace)).map((d) => d.toJS());
+      parseAllDocuments(
+        text.replaceAll('{{ "{{" }}', '{{').replaceAll('{{ .Release.Namespace }}', namespace).replaceAll(uidHash, sha8(`${namespace}/genrm`)),
+      ).map((d) => d.toJS());
     const raw = join(await mkdtemp(join(tmpdir(), 'genrm-raw-')), 'raw');
     await runGenrm(['synth', '--out', raw, '--config', example]);
     const rawObjects = parseAllDocuments(await readFile(join(raw, 'genrm.k8s.yaml'), 'utf8')).map((d) => d.toJS());
@@ -102,6 +109,11 @@ describe('Helm and kustomize output', () => {
     for (const o of first) expect(o.metadata.namespace, `${o.kind}/${o.metadata.name}`).toBe('team-a');
     const scaledObject = first.find((o) => o.kind === 'ScaledObject');
     expect(scaledObject.spec.triggers[0].metadata.query).toContain('namespace="team-a"');
+    // the dashboard names the release namespace, and its UID is that namespace's: two releases in
+    // two namespaces make two dashboards in one Grafana
+    const dashboard = (objects: any[]) => JSON.parse(objects.find((o) => o.kind === 'ConfigMap' && o.metadata.labels?.grafana_dashboard === '1').data['genrm-genrm.json']);
+    expect(dashboard(first)).toMatchObject({ uid: dashboardUid('team-a', 'genrm'), title: 'GenRM genrm (team-a)', description: expect.stringContaining('genrm in team-a') });
+    expect(dashboard(render(template, 'team-b')).uid).toBe(dashboardUid('team-b', 'genrm'));
     // uninstall keeps the weights
     const pvc = first.find((o) => o.kind === 'PersistentVolumeClaim');
     expect(pvc.metadata.annotations['helm.sh/resource-policy']).toBe('keep');
@@ -123,7 +135,7 @@ describe('Helm and kustomize output', () => {
     const key = (o: any) => `${o.kind}/${o.metadata.name}`;
     const strip = (o: any) => {
       const text = JSON.stringify(o.kind === 'PersistentVolumeClaim' ? { ...o, metadata: { ...o.metadata, annotations: undefined } } : o.kind === 'Job' ? { ...o, metadata: { ...o.metadata, name: 'job' } } : o);
-      return JSON.parse(text.replaceAll('team-a', 'genrm'));
+      return JSON.parse(text.replaceAll(dashboardUid('team-a', 'genrm'), dashboardUid('genrm', 'genrm')).replaceAll('team-a', 'genrm'));
     };
     expect(first.map(strip)).toEqual(rawObjects.filter((o) => o.kind !== 'Namespace').map(strip));
     expect(first.map(key).filter((k) => !k.startsWith('Job/'))).toEqual(second.map(key).filter((k) => !k.startsWith('Job/')));

@@ -1,5 +1,6 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { DASHBOARD_METRICS, grafanaDashboard, podRegex, type DashboardPanel } from '../src/monitoring/dashboard.ts';
+import { DASHBOARD_METRICS, dashboardUid, grafanaDashboard, podRegex, type DashboardPanel } from '../src/monitoring/dashboard.ts';
 
 const dashboard = grafanaDashboard({ title: 'GenRM', namespace: 'genrm', instance: 'genrm' });
 const queryPanels = dashboard.panels.filter((p) => p.type !== 'row');
@@ -33,7 +34,8 @@ describe('grafanaDashboard', () => {
   it('is a Grafana JSON model with schemaVersion 39, a UID and a Prometheus data source variable', () => {
     expect(dashboard.schemaVersion).toBe(39);
     expect(dashboard.title).toBe('GenRM');
-    expect(dashboard.uid).toBe('genrm-genrm');
+    // genrm-, then the first 8 hex digits of sha256("genrm/genrm") (`printf genrm/genrm | sha256sum`)
+    expect(dashboard.uid).toBe('genrm-31645896');
     expect(dashboard.uid.length).toBeLessThanOrEqual(40);
     expect(dashboard.templating.list).toEqual([expect.objectContaining({ name: 'datasource', type: 'datasource', query: 'prometheus' })]);
     expect(JSON.parse(JSON.stringify(dashboard))).toEqual(dashboard);
@@ -137,6 +139,19 @@ describe('grafanaDashboard', () => {
     }
     expect(balanced('sum(rate(x{a="(" }[1m]))')).toBe(true);
     expect(balanced('sum(rate(x{a="b"}[1m])')).toBe(false);
+  });
+
+  it('gives one name in two namespaces two UIDs, each within Grafana\'s 40 characters', () => {
+    fc.assert(
+      fc.property(fc.stringMatching(/^[a-z]([a-z0-9-]{0,38}[a-z0-9])?$/), fc.stringMatching(/^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/), fc.stringMatching(/^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/), (instance, a, b) => {
+        fc.pre(a !== b);
+        const [ua, ub] = [a, b].map((namespace) => grafanaDashboard({ title: 't', namespace, instance }).uid);
+        expect(ua).not.toBe(ub);
+        expect(ua).toBe(dashboardUid(a, instance));
+        expect(ua.length).toBeLessThanOrEqual(40);
+        expect(ua.startsWith(instance.slice(0, 31))).toBe(true);
+      }),
+    );
   });
 
   it('uses a fixed data source UID and filters vLLM series by model_name when given', () => {

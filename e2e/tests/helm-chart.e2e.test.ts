@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
+import { dashboardUid } from '../../src/monitoring/dashboard.ts';
 import { deleteNamespaces, eventually, genrm, getJson, helm, kubectl, synth } from './cluster-helpers.ts';
 import { opsConfig } from './cluster-ops-helpers.ts';
 
@@ -68,9 +69,14 @@ describe('the chart of genrm synth --format helm, with the real Helm', () => {
     for (const o of rendered) expect(o.metadata.namespace, key(o)).toBe(NS);
     const scaled = rendered.find((o) => o.kind === 'ScaledObject');
     expect(scaled.spec.triggers[0].metadata.query).toContain(`namespace="${NS}"`);
+    // The dashboard's UID, hashed by Helm's sha256sum | trunc 8, is the one genrm computes for the
+    // release namespace; its title names that namespace.
+    const dashboardOf = (objects: any[]) => objects.find((o) => o.kind === 'ConfigMap' && o.metadata.labels?.grafana_dashboard === '1');
+    const dashboard = JSON.parse(dashboardOf(rendered).data['genrm-genrm.json']);
+    expect(dashboard).toMatchObject({ uid: dashboardUid(NS, 'genrm'), title: `GenRM genrm (${NS})` });
     // the objects are the raw ones but for the namespace, the claim's keep policy, the Job name and Helm's labels
     const normal = (o: any) => {
-      const copy = JSON.parse(JSON.stringify(o).replaceAll(NS, CONFIG_NS));
+      const copy = JSON.parse(JSON.stringify(o).replaceAll(dashboardUid(NS, 'genrm'), dashboardUid(CONFIG_NS, 'genrm')).replaceAll(NS, CONFIG_NS));
       delete copy.metadata.annotations?.['helm.sh/resource-policy'];
       delete copy.metadata.annotations?.['argocd.argoproj.io/sync-options'];
       if (copy.metadata.annotations && Object.keys(copy.metadata.annotations).length === 0) delete copy.metadata.annotations;

@@ -7,7 +7,7 @@ import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { PodMonitor, ServiceMonitor } from '../crds/index.ts';
 import { durationSeconds } from '../crds/scrape.ts';
-import { grafanaDashboard } from '../monitoring/dashboard.ts';
+import { dashboardTitle, grafanaDashboard } from '../monitoring/dashboard.ts';
 import { labelsFor } from './labels.ts';
 
 export interface ServerMonitoringProps {
@@ -60,7 +60,7 @@ export class ServerMonitoring extends Construct {
     }
 
     if (props.dashboard ?? true) {
-      const dashboard = grafanaDashboard({ title: `GenRM ${props.name} (${props.namespace})`, namespace: props.namespace, instance: props.name, servedModelName: props.modelName });
+      const dashboard = grafanaDashboard({ title: dashboardTitle(props.namespace, props.name), namespace: props.namespace, instance: props.name, servedModelName: props.modelName });
       new kplus.ConfigMap(this, 'dashboard', {
         metadata: {
           name: `${props.name}-dashboard`,

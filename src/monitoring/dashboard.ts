@@ -10,6 +10,7 @@
  * puts on every scraped series.
  * vLLM series are also filtered by `model_name` when `servedModelName` is given.
  */
+import { createHash } from 'node:crypto';
 import { DEFAULT_RELEASE } from '../vllm/versions.ts';
 
 /** The KV-cache usage gauge of the vLLM release the deployment runs by default. */
@@ -25,7 +26,7 @@ export interface GrafanaDashboardOptions {
   readonly datasourceUid?: string;
   /** vLLM's `model_name` label (the served model name). @default - any model */
   readonly servedModelName?: string;
-  /** Dashboard UID. @default 'genrm-<instance>' (truncated to Grafana's 40 characters) */
+  /** Dashboard UID. @default - `dashboardUid(namespace, instance)` */
   readonly uid?: string;
 }
 
@@ -113,6 +114,30 @@ function regexEscape(value: string): string {
  */
 export function podRegex(instance: string): string {
   return `${regexEscape(instance)}-(server-[a-z0-9]+-[a-z0-9]+|[0-9]+(-[0-9]+)?)`;
+}
+
+/** Grafana's longest dashboard UID ("The uid can have a maximum length of 40 characters",
+ * grafana.com/docs/grafana/latest/http_api/dashboard/). */
+export const DASHBOARD_UID_MAX = 40;
+
+/**
+ * The dashboard's UID: the instance (at most 31 characters of it), then the first 8 hex digits of
+ * the SHA-256 of `<namespace>/<instance>`. Two deployments of one name in two namespaces get two
+ * dashboards; Grafana keeps one dashboard per UID. The Helm chart computes the same with
+ * `sha256sum | trunc 8` over its release namespace.
+ */
+export function dashboardUid(namespace: string, instance: string): string {
+  return `${instance.slice(0, DASHBOARD_UID_MAX - 9)}-${createHash('sha256').update(`${namespace}/${instance}`).digest('hex').slice(0, 8)}`;
+}
+
+/** The title genrm gives a deployment's dashboard. */
+export function dashboardTitle(namespace: string, instance: string): string {
+  return `GenRM ${instance} (${namespace})`;
+}
+
+/** The dashboard's description: what it shows, of which deployment. */
+export function dashboardDescription(namespace: string, instance: string): string {
+  return `GenRM (${instance} in ${namespace}): vLLM engine and judging gate.`;
 }
 
 export function grafanaDashboard(options: GrafanaDashboardOptions): GrafanaDashboard {
@@ -294,9 +319,9 @@ export function grafanaDashboard(options: GrafanaDashboardOptions): GrafanaDashb
     : [{ name: 'datasource', label: 'Prometheus', type: 'datasource', query: 'prometheus', current: {}, hide: 0, refresh: 1, regex: '', options: [] }];
 
   return {
-    uid: (options.uid ?? `genrm-${options.instance}`).slice(0, 40),
+    uid: (options.uid ?? dashboardUid(options.namespace, options.instance)).slice(0, DASHBOARD_UID_MAX),
     title: options.title,
-    description: `GenRM (${options.instance} in ${options.namespace}): vLLM engine and judging gate.`,
+    description: dashboardDescription(options.namespace, options.instance),
     tags: ['genrm', 'vllm'],
     schemaVersion: 39,
     version: 1,
