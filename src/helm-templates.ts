@@ -28,7 +28,7 @@
  */
 import { createHash } from 'node:crypto';
 import { parseAllDocuments, stringify } from 'yaml';
-import { dashboardDescription, dashboardTitle, dashboardUid, DASHBOARD_UID_MAX } from './monitoring/dashboard.ts';
+import { dashboardDescription, dashboardTitle, dashboardUid } from './monitoring/dashboard.ts';
 
 /** Stands for `{{ .Release.Namespace }}` until the text is escaped for Helm. */
 const NAMESPACE = 'genrm-helm-release-namespace';
@@ -84,24 +84,26 @@ function withNamespaceMatchers(value: unknown, matcher: RegExp): unknown {
  * Helm's action.
  */
 export function helmTemplate(text: string, escape: (t: string) => string): string {
-  const instances = new Set<string>();
-  const body = helmObjects(text)
+  return helmObjects(text)
     .map((o) => {
-      const namespace = o.metadata?.namespace;
-      if (typeof namespace !== 'string') return o;
-      const matcher = new RegExp(`namespace=(\\\\?")${escapeRegExp(namespace)}\\1`, 'g');
-      const templated = withNamespaceMatchers({ ...o, metadata: { ...o.metadata, namespace: NAMESPACE } }, matcher) as Record<string, any>;
       const instance = o.metadata?.labels?.['app.kubernetes.io/instance'];
-      if (o.kind !== 'ConfigMap' || o.metadata?.labels?.grafana_dashboard !== '1' || typeof instance !== 'string') return templated;
-      instances.add(instance);
-      return { ...templated, data: Object.fromEntries(Object.entries(templated.data ?? {}).map(([k, v]) => [k, releaseDashboard(String(v), namespace, instance)])) };
+      const hash = typeof instance === 'string' ? `{{ printf "%s/%s" .Release.Namespace ${JSON.stringify(instance)} | sha256sum | trunc 8 }}` : '';
+      return escape(`---\n${stringify(inReleaseNamespace(o), { lineWidth: 0 })}`)
+        .replaceAll(NAMESPACE, '{{ .Release.Namespace }}')
+        .replaceAll(DASHBOARD_HASH, hash);
     })
-    .map((o) => `---\n${stringify(o, { lineWidth: 0 })}`)
     .join('');
-  if (instances.size > 1) throw new Error(`helmTemplate: dashboards of several instances (${[...instances].join(', ')}) in one manifest`);
-  const [instance] = instances;
-  const hash = instance === undefined ? '' : `{{ printf "%s/%s" .Release.Namespace ${JSON.stringify(instance)} | sha256sum | trunc 8 }}`;
-  return escape(body).replaceAll(NAMESPACE, '{{ .Release.Namespace }}').replaceAll(DASHBOARD_HASH, hash);
+}
+
+/** An object with the namespace placeholder where it names its namespace (and the dashboard's hash placeholder). */
+function inReleaseNamespace(o: Record<string, any>): Record<string, any> {
+  const namespace = o.metadata?.namespace;
+  if (typeof namespace !== 'string') return o;
+  const matcher = new RegExp(`namespace=(\\\\?")${escapeRegExp(namespace)}\\1`, 'g');
+  const templated = withNamespaceMatchers({ ...o, metadata: { ...o.metadata, namespace: NAMESPACE } }, matcher) as Record<string, any>;
+  const instance = o.metadata?.labels?.['app.kubernetes.io/instance'];
+  if (o.kind !== 'ConfigMap' || o.metadata?.labels?.grafana_dashboard !== '1' || typeof instance !== 'string') return templated;
+  return { ...templated, data: Object.fromEntries(Object.entries(templated.data ?? {}).map(([k, v]) => [k, releaseDashboard(String(v), namespace, instance)])) };
 }
 
 /**
@@ -112,6 +114,6 @@ function releaseDashboard(json: string, namespace: string, instance: string): st
   const d = JSON.parse(json) as Record<string, unknown>;
   if (d.title === dashboardTitle(namespace, instance)) d.title = dashboardTitle(NAMESPACE, instance);
   if (d.description === dashboardDescription(namespace, instance)) d.description = dashboardDescription(NAMESPACE, instance);
-  if (d.uid === dashboardUid(namespace, instance)) d.uid = `${instance.slice(0, DASHBOARD_UID_MAX - 9)}-${DASHBOARD_HASH}`;
+  if (d.uid === dashboardUid(namespace, instance)) d.uid = dashboardUid(NAMESPACE, instance, DASHBOARD_HASH);
   return `${JSON.stringify(d, null, 2)}\n`;
 }

@@ -124,10 +124,10 @@ export const DASHBOARD_UID_MAX = 40;
  * The dashboard's UID: the instance (at most 31 characters of it), then the first 8 hex digits of
  * the SHA-256 of `<namespace>/<instance>`. Two deployments of one name in two namespaces get two
  * dashboards; Grafana keeps one dashboard per UID. The Helm chart computes the same with
- * `sha256sum | trunc 8` over its release namespace.
+ * `sha256sum | trunc 8` over its release namespace, and passes that action as `hash`.
  */
-export function dashboardUid(namespace: string, instance: string): string {
-  return `${instance.slice(0, DASHBOARD_UID_MAX - 9)}-${createHash('sha256').update(`${namespace}/${instance}`).digest('hex').slice(0, 8)}`;
+export function dashboardUid(namespace: string, instance: string, hash = createHash('sha256').update(`${namespace}/${instance}`).digest('hex').slice(0, 8)): string {
+  return `${instance.slice(0, DASHBOARD_UID_MAX - 9)}-${hash}`;
 }
 
 /** The title genrm gives a deployment's dashboard. */
