@@ -7,23 +7,12 @@ import { describe, expect, it } from 'vitest';
 import { validateConfig } from '../src/config/load.ts';
 import { GATE_CONTAINER } from '../src/constructs/judge-gate.ts';
 import { resolveGateSettings } from '../src/gate/settings.ts';
-import { UserError } from '../src/cli/errors.ts';
-import { container, find, synth } from './helpers/manifests.ts';
+import { configProblems, container, find, synth } from './helpers/manifests.ts';
 
 async function gateEnv(doc?: Parameters<typeof synth>[0]): Promise<Record<string, string>> {
   const spec = find(await synth(doc), 'Deployment').spec.template.spec;
   const env: { name: string; value?: string }[] = container(spec, GATE_CONTAINER).env;
   return Object.fromEntries(env.filter((e) => e.value !== undefined).map((e) => [e.name, e.value!]));
-}
-
-function problems(doc: unknown): string[] {
-  try {
-    validateConfig(doc, 'config');
-  } catch (err) {
-    expect(err).toBeInstanceOf(UserError);
-    return (err as UserError).problems;
-  }
-  return [];
 }
 
 describe('gate.suite', () => {
@@ -41,7 +30,7 @@ describe('gate.suite', () => {
   });
 
   it('refuses another value, naming the key and the choices', () => {
-    const p = problems({ gate: { suite: 'all' } }).join('\n');
+    const p = configProblems({ gate: { suite: 'all' } }).join('\n');
     expect(p).toMatch(/gate\.suite/);
     expect(p).toMatch(/full/);
     expect(p).toMatch(/card/);
@@ -49,7 +38,7 @@ describe('gate.suite', () => {
 
   it('needs room for the long-context case only with the full suite', () => {
     const small = { vllm: { maxModelLen: 8000 }, gate: { maxTokens: 8000 } };
-    expect(problems(small).join('\n')).toMatch(/gate\.maxTokens: .*or set gate\.suite: card/);
-    expect(problems({ ...small, gate: { ...small.gate, suite: 'card' } })).toEqual([]);
+    expect(configProblems(small).join('\n')).toMatch(/gate\.maxTokens: .*or set gate\.suite: card/);
+    expect(configProblems({ ...small, gate: { ...small.gate, suite: 'card' } })).toEqual([]);
   });
 });

@@ -1,4 +1,5 @@
 /** Finders over synthesized objects, for explicit assertions. */
+import { UserError } from '../../src/cli/errors.ts';
 import { loadConfig, validateConfig } from '../../src/config/load.ts';
 import type { ConfigInput } from '../../src/config/schema.ts';
 import { synthesizeObjects, type KubeObject } from '../../src/synth.ts';
@@ -13,6 +14,17 @@ export const MULTI_NODE = {
   shm: { sizeGiB: 16 },
   weights: { accessMode: 'ReadWriteMany' },
 } as const satisfies ConfigInput;
+
+/** The problems validating a raw config document reports (none for a valid one). */
+export function configProblems(doc: unknown): string[] {
+  try {
+    validateConfig(doc);
+  } catch (err) {
+    if (err instanceof UserError) return err.problems;
+    throw err;
+  }
+  return [];
+}
 
 /** Synthesizes a config given as a raw document (as if read from YAML). */
 export async function synth(doc?: ConfigInput): Promise<KubeObject[]> {
